@@ -1,0 +1,118 @@
+"""The `hub` command line.
+
+Every failure the user can fix is one line on stderr and a documented exit
+code (see `hub.errors.ExitCode`); nothing prompts, so schedulers can run it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+from typing import Any
+
+import click
+
+from hub import __version__, logs, secrets
+from hub.errors import ExitCode, HubError
+from hub.plugins import get_registry
+
+# Command name -> "module:attribute". A command's module is imported only when
+# the command runs, so `hub --version` or `hub sync` do not pay for the rest.
+COMMANDS = {
+    "init": "hub.cli.project:init",
+    "check": "hub.cli.project:check",
+    "plugins": "hub.cli.project:plugins",
+    "db": "hub.cli.project:db",
+    "schemas": "hub.cli.project:schemas",
+    "sync": "hub.cli.syncing:sync",
+    "runs": "hub.cli.syncing:runs",
+    "rejects": "hub.cli.syncing:rejects",
+    "state": "hub.cli.syncing:state",
+    "export": "hub.cli.data:export",
+    "rules": "hub.cli.rules:rules",
+    "period": "hub.cli.rules:period",
+    "report": "hub.cli.reports:report",
+}
+
+
+class HubGroup(click.Group):
+    """Loads its commands lazily, adds the commands plugins register."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, _, attribute = COMMANDS[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return self._plugin_commands().get(name)
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        try:
+            return {name: cmd for name, (cmd, _) in get_registry().commands.items()}
+        except HubError:
+            return {}
+
+
+@click.group(cls=HubGroup)
+@click.version_option(__version__, prog_name="hub")
+@click.option(
+    "--config",
+    "-C",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="HUB_CONFIG",
+    help="hub.toml to use (default: ./hub.toml, or $HUB_CONFIG).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="HUB_LOG_FORMAT",
+    show_default=True,
+    help="json: one JSON object per log line, for schedulers and log shippers.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    envvar="HUB_LOG_LEVEL",
+    show_default=True,
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_format: str, log_level: str) -> None:
+    """Sync customers, managers, activities and goals into one store."""
+    logs.setup(log_format, log_level)
+    ctx.obj = {"config_path": config_path, "log_format": log_format}
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (what `main` exits with)."""
+    try:
+        code = cli.main(args=args, prog_name="hub", standalone_mode=False)
+    except HubError as exc:
+        click.echo(f"error: {secrets.redact(str(exc))}", err=True)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.CONFIG if exc.exit_code == 2 else exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """Console entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(run())
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+__all__ = ["COMMANDS", "cli", "main", "run"]

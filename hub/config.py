@@ -1,0 +1,233 @@
+"""hub.toml: loading, `${ENV_VAR}` substitution and validation.
+
+Every error is one line that names the file, the key and what is wrong, and
+never shows the offending value (it may be a secret).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+
+from hub import secrets
+from hub.errors import ConfigError
+from hub.model import ENTITIES, Currency
+
+DEFAULT_CONFIG_NAME = "hub.toml"
+CONFIG_ENV = "HUB_CONFIG"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class SyncSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(default=5000, ge=1, le=20_000)
+    """Records per transaction (and per `IN (...)` list: kept under SQLite's
+    parameter limit)."""
+    overlap_seconds: int = Field(default=300, ge=0)
+    """How far below the run's start the cursor is held."""
+    lease_ttl_seconds: int = Field(default=120, ge=5)
+    """A lease whose heartbeat is older than this is stale and may be taken over."""
+    max_reject_ratio: float | None = Field(default=None, ge=0, le=1)
+    """Fail a stream when more than this share of its records is rejected."""
+
+
+class ConnectionConfig(BaseModel):
+    """A connection: the adapter's name, the hub's own keys, and the adapter's
+    settings (validated later by the adapter's config model)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    adapter: str = Field(min_length=1)
+    enabled: bool = True
+    references: dict[str, str] = Field(default_factory=dict)
+    """Entity -> connection whose source ids this connection's references use
+    (e.g. `{managers = "hr"}` when activities name managers by HR ids)."""
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @field_validator("references")
+    @classmethod
+    def _known_entities(cls, value: dict[str, str]) -> dict[str, str]:
+        for entity in value:
+            if entity not in ENTITIES:
+                raise ValueError(f"unknown entity {entity!r} (one of {', '.join(ENTITIES)})")
+        return value
+
+
+class HubConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store: str = "sqlite:///hub.db"
+    timezone: str = "Asia/Shanghai"
+    base_currency: Currency = "CNY"
+    currency_rates: dict[Currency, Decimal] = Field(default_factory=dict)
+    """Value of one unit of each currency in the base currency."""
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
+    rules: dict[str, Any] = Field(default_factory=dict)
+    """`[rules.NAME]` tables (one configured rule each) and the shared
+    definitions directly under `[rules]`; validated by `hub.rules.config`."""
+
+    path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("connections")
+    @classmethod
+    def _names(cls, value: dict[str, ConnectionConfig]) -> dict[str, ConnectionConfig]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", name):
+                raise ValueError(
+                    f"connection name {name!r}: use letters, digits, _ . - (at most 128)"
+                )
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.path.resolve().parent
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path resolved against hub.toml."""
+        url = make_url(self.store)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            db = Path(url.database).expanduser()
+            if not db.is_absolute():
+                url = url.set(database=str(self.config_dir / db))
+        return url.render_as_string(hide_password=False)
+
+    def connection(self, name: str) -> ConnectionConfig:
+        try:
+            return self.connections[name]
+        except KeyError:
+            known = ", ".join(self.connections) or "none configured"
+            raise ConfigError(f"{self.path}: no connection {name!r} (known: {known})") from None
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, then $HUB_CONFIG, then ./hub.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path.cwd() / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> HubConfig:
+    config_path = find_config(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: no such file (run `hub init` to write one, or pass --config)"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{config_path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
+    substituted = substitute_env(raw, config_path, ())
+    try:
+        config = HubConfig.model_validate(substituted)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(config_path, exc)) from None
+    config.path = config_path
+    url = make_url(config.store) if _looks_like_url(config.store) else None
+    if url is None:
+        raise ConfigError(f"{config_path}: store: not a database URL (e.g. sqlite:///hub.db)")
+    secrets.register([url.password if isinstance(url.password, str) else None])
+    return config
+
+
+def _looks_like_url(value: str) -> bool:
+    try:
+        make_url(value)
+    except Exception:
+        return False
+    return True
+
+
+def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
+    """Replace `${NAME}` / `${NAME:-default}` in every string; values taken
+    from the environment are registered as secrets."""
+    if isinstance(value, dict):
+        return {k: substitute_env(v, path, (*key, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, path, (*key, str(i))) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match[1], match[2]
+        if name in os.environ:
+            found = os.environ[name]
+            secrets.register([found])
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(f"{path}: {'.'.join(key)}: environment variable {name} is not set")
+
+    return _ENV_REF.sub(replace, value)
+
+
+def describe_validation_error(
+    path: Path | str, exc: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> str:
+    """One line: file, dotted key, what is wrong (the value is never shown)."""
+    errors = exc.errors(include_input=False, include_url=False)
+    first = errors[0]
+    loc = [*prefix, *first["loc"]]
+    key = ".".join(str(part) for part in loc) or "(top level)"
+    kind = first["type"]
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "unknown key"
+    else:
+        message = first["msg"]
+        message = message.removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{path}: {key}: {message}{more}"
+
+
+def validate_settings(config: HubConfig, name: str, model: type[BaseModel]) -> BaseModel:
+    """Validate one connection's adapter settings against its config model."""
+    connection = config.connection(name)
+    try:
+        settings = model.model_validate(connection.settings())
+    except ValidationError as exc:
+        raise ConfigError(
+            describe_validation_error(config.path, exc, ("connections", name))
+        ) from None
+    secrets.register(_secret_values(settings))
+    return settings
+
+
+def _secret_values(model: BaseModel) -> list[str]:
+    found: list[str] = []
+    for value in model.__dict__.values():
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            found.extend(_secret_values(value))
+    return found

@@ -1,0 +1,2 @@
+"""Reports admins read: scorecards, incentives, compliance findings and the
+per-manager incentive statement, as a terminal table, CSV or JSON."""

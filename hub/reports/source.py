@@ -1,0 +1,110 @@
+"""What every report reads: which version of a period, and who is who.
+
+The version shown is the one asked for, else the frozen one of a closed
+period, else the latest. People are shown by their source id (M1005) and a
+name that is masked unless the report was asked for `--unmasked`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hub.errors import ConfigError
+from hub.masking import mask_name
+from hub.rules import ledger
+from hub.store.tables import entity_tables
+
+
+@dataclass
+class Person:
+    ref: str
+    name: str
+    team: str | None
+    active: bool
+
+
+class ReportSource:
+    def __init__(
+        self, conn: Connection, period: str, version: int | None, *, unmasked: bool
+    ) -> None:
+        self.conn = conn
+        self.unmasked = unmasked
+        self.run = ledger.run_for(conn, period, version)
+        if self.run is None:
+            which = f"version {version} of {period}" if version else f"no results for {period}"
+            raise ConfigError(
+                f"{which}: run `hub rules run --period {period}` first"
+                if not version
+                else f"{which} does not exist (see `hub period status`)"
+            )
+        self.latest = ledger.latest_run(conn, period)
+        self.closed = ledger.last_close(conn, period)
+        self._people: dict[str, Person] | None = None
+
+    @property
+    def frozen(self) -> bool:
+        return self.closed is not None and self.closed.run_id == self.run.id
+
+    def meta(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "period": run.period,
+            "version": run.version,
+            "as_of": run.evaluated_at,
+            "closed": self.closed is not None,
+            "frozen": self.frozen,
+            "currency": run.base_currency,
+            "masked": not self.unmasked,
+        }
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.closed is not None and self.latest.version > self.closed.version:
+            out.append(
+                f"{self.run.period} is closed at version {self.closed.version}; version "
+                f"{self.latest.version} is newer (see its corrections with --version "
+                f"{self.latest.version})"
+            )
+        if not self.unmasked:
+            out.append("personal data is masked; --unmasked shows it")
+        return out
+
+    def people(self) -> dict[str, Person]:
+        if self._people is None:
+            m = entity_tables["managers"]
+            self._people = {
+                row.id: Person(
+                    ref=row.source_id,
+                    name=row.name if self.unmasked else mask_name(row.name),
+                    team=row.team,
+                    active=row.active,
+                )
+                for row in self.conn.execute(
+                    select(m.c.id, m.c.source_id, m.c.name, m.c.team, m.c.active)
+                )
+            }
+        return self._people
+
+    def person(self, manager_id: str | None) -> Person:
+        found = self.people().get(manager_id or "")
+        return found or Person(ref=manager_id or "—", name="", team=None, active=False)
+
+    def find_manager(self, text: str) -> str:
+        """A manager by hub id, source id, employee number or e-mail."""
+        m = entity_tables["managers"]
+        rows = self.conn.execute(
+            select(m.c.id).where(
+                (m.c.id == text)
+                | (m.c.source_id == text)
+                | (m.c.employee_number == text)
+                | (m.c.email == text)
+            )
+        ).all()
+        if not rows:
+            raise ConfigError(f"--manager {text}: no such manager in the store")
+        if len(rows) > 1:
+            raise ConfigError(f"--manager {text}: matches {len(rows)} managers; use the hub id")
+        return rows[0][0]

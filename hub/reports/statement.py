@@ -1,0 +1,181 @@
+"""The incentive statement: one manager, one period, every number explained.
+
+It lists the manager's goals and attainment, then each earning line with
+every step of its trace (base, tiers, rates, gates, caps), then earned to
+date − paid to date = payable per rule, then awards. As CSV it is one table
+of lines (section, item, step, value, note) so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.reports.output import Report, Section, amount, number, percent
+from hub.reports.source import ReportSource
+from hub.rules.tables import rule_awards, rule_earnings, rule_measures, rule_payables
+
+
+def build(source: ReportSource, manager_id: str) -> Report:
+    conn, run_id = source.conn, source.run.id
+    who = source.person(manager_id)
+    m, e, p, a = rule_measures, rule_earnings, rule_payables, rule_awards
+    lines: list[dict[str, Any]] = []
+    goals = []
+    for row in conn.execute(
+        select(m).where(m.c.run_id == run_id, m.c.manager_id == manager_id).order_by(m.c.id)
+    ):
+        goals.append(
+            {
+                "rule": row.rule,
+                "metric": row.metric,
+                "period": row.period,
+                "actual": row.actual,
+                "target": row.target,
+                "attainment": row.attainment,
+                "weight": row.weight,
+                "status": row.status,
+                "cause": row.cause,
+            }
+        )
+        _trace(lines, "measure", f"{row.rule}/{row.metric}", row.trace)
+    earnings = []
+    for row in conn.execute(
+        select(e).where(e.c.run_id == run_id, e.c.manager_id == manager_id).order_by(e.c.id)
+    ):
+        item = f"{row.rule}/{row.component}" + (f" {row.ref}" if row.ref else "")
+        earnings.append(
+            {
+                "item": item,
+                "plan_period": row.plan_period,
+                "base": row.base,
+                "tier": row.tier,
+                "rate": row.rate,
+                "amount": row.amount,
+                "currency": row.currency,
+                "status": row.status,
+                "cause": row.cause,
+                "rule_version": f"{row.rule_id} {row.rule_version}",
+            }
+        )
+        _trace(lines, "earning", item, row.trace)
+        lines.append(
+            {
+                "section": "earning",
+                "item": item,
+                "step": "amount",
+                "value": row.amount if row.status == "ok" else "not evaluated",
+                "note": row.cause or f"{row.currency}, rounded to the cent",
+            }
+        )
+    payables = []
+    for row in conn.execute(
+        select(p).where(p.c.run_id == run_id, p.c.manager_id == manager_id).order_by(p.c.rule)
+    ):
+        entry = {
+            "rule": row.rule,
+            "plan_period": row.plan_period,
+            "earned_to_date": row.earned_to_date,
+            "paid_to_date": row.paid_to_date,
+            "payable": row.payable,
+            "currency": row.currency,
+            "status": "correction" if row.correction else row.status,
+            "cause": row.cause,
+        }
+        payables.append(entry)
+        lines.append(
+            {
+                "section": "payable",
+                "item": f"{row.rule} {row.plan_period}",
+                "step": "earned to date − paid to date",
+                "value": row.payable,
+                "note": f"{row.earned_to_date} − {row.paid_to_date} {row.currency}"
+                if row.payable is not None
+                else row.cause,
+            }
+        )
+    awards = []
+    for row in conn.execute(
+        select(a).where(a.c.run_id == run_id, a.c.manager_id == manager_id).order_by(a.c.id)
+    ):
+        awards.append({"award": row.title, "reason": row.reason, "value": row.value})
+        lines.append(
+            {
+                "section": "award",
+                "item": row.title,
+                "step": row.award,
+                "value": row.value,
+                "note": row.reason,
+            }
+        )
+    meta = {"manager": who.ref, "name": who.name, "team": who.team, **source.meta()}
+    notes = source.notes()
+    if not (goals or earnings or payables or awards):
+        notes.append(f"no results for {who.ref} in {source.run.period}")
+    return Report(
+        kind="statement",
+        meta=meta,
+        sections=[
+            Section(
+                "lines",
+                ["section", "item", "step", "value", "note"],
+                lines,
+                title="How every number was reached",
+            ),
+            Section(
+                "goals",
+                ["rule", "metric", "period", "actual", "target", "attainment", "weight", "status"],
+                goals,
+                title="Goals",
+                display={"actual": number, "target": number, "attainment": percent},
+            ),
+            Section(
+                "earnings",
+                [
+                    "item",
+                    "plan_period",
+                    "base",
+                    "tier",
+                    "rate",
+                    "amount",
+                    "currency",
+                    "status",
+                    "cause",
+                ],
+                earnings,
+                title="Earnings",
+                display={"base": amount, "amount": amount},
+            ),
+            Section(
+                "payables",
+                [
+                    "rule",
+                    "plan_period",
+                    "earned_to_date",
+                    "paid_to_date",
+                    "payable",
+                    "currency",
+                    "status",
+                ],
+                payables,
+                title="Payable",
+                display={"earned_to_date": amount, "paid_to_date": amount, "payable": amount},
+            ),
+            Section("awards", ["award", "reason", "value"], awards, title="Awards"),
+        ],
+        notes=notes,
+    )
+
+
+def _trace(lines: list[dict[str, Any]], section: str, item: str, trace: list[Any]) -> None:
+    for step in trace or []:
+        lines.append(
+            {
+                "section": section,
+                "item": item,
+                "step": step.get("step"),
+                "value": step.get("value"),
+                "note": step.get("note", ""),
+            }
+        )

@@ -1,0 +1,1 @@
+"""The built-in rules: a plugin like any other (entry point `hub.rules`)."""

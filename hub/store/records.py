@@ -1,0 +1,479 @@
+"""Writing and reading canonical records in bulk.
+
+A batch costs a fixed number of statements whatever its size: one bulk
+insert into `links`, one bulk upsert into the entity table, one bulk update
+for tombstones. Values are converted by plain per-column functions and handed
+to the driver's `executemany`, so no Python runs per row inside SQLAlchemy.
+
+Hub ids are derived from (connection, entity, source_id), so the same source
+record always gets the same hub id, on every run and on every machine.
+References are resolved inside the upsert through `links`; the ones whose
+target has not arrived yet stay NULL (their source id is kept) and are
+resolved at the end of the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from hashlib import sha1
+from operator import attrgetter, itemgetter
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.engine import Dialect
+
+from hub.adapters.contract import Tombstone
+from hub.model import ENTITIES, Record, reference_fields
+from hub.store.tables import entity_tables, links, seen
+from hub.store.types import ExactDecimal, UTCDateTime, date_writer, json_writer
+
+HUB_ID_NAMESPACE = uuid.UUID("6f1c7a52-3c1e-4d9a-9a43-1f0c2b7d5e10")
+
+_KEYS = ("id", "source", "source_id")
+
+
+_NAMESPACE_BYTES = HUB_ID_NAMESPACE.bytes
+
+
+def hub_id(connection: str, entity: str, source_id: str) -> str:
+    """uuid5(HUB_ID_NAMESPACE, "connection␟entity␟source_id"), computed
+    without building UUID objects (this runs once per record)."""
+    digest = bytearray(
+        sha1(_NAMESPACE_BYTES + f"{connection}\x1f{entity}\x1f{source_id}".encode()).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _compile_dialect(name: str) -> Dialect:
+    """A dialect with positional parameters, so rows can be plain tuples."""
+    if name == "sqlite":
+        return sqlite.dialect(paramstyle="qmark")
+    return PGDialect_psycopg(paramstyle="format")
+
+
+def _insert(dialect_name: str, table: Table) -> Any:
+    return (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(table)
+
+
+def _column_writer(column: Any, dialect_name: str) -> Any:
+    kind = type(column.type)
+    if kind is UTCDateTime:
+        return UTCDateTime.writer(dialect_name)
+    if kind is ExactDecimal:
+        return ExactDecimal.writer(dialect_name)
+    if column.type.__class__.__name__ == "Date":
+        return date_writer(dialect_name)
+    if column.name in ("extra", "tags"):
+        return json_writer
+    return None
+
+
+class RecordWriter:
+    """Bulk writes for one (connection, stream) into one entity table."""
+
+    def __init__(
+        self,
+        dialect_name: str,
+        connection: str,
+        stream: str,
+        entity: str,
+        reference_sources: dict[str, str] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.stream = stream
+        self.entity = entity
+        self.model: type[Record] = ENTITIES[entity]
+        self.table = entity_tables[entity]
+        self.dialect_name = dialect_name
+        dialect = _compile_dialect(dialect_name)
+        reference_sources = reference_sources or {}
+
+        refs = reference_fields(self.model)
+        ref_hub_fields = {hub_field for _, hub_field, _ in refs}
+        # Values taken from the record, in table order.
+        self.fields = [
+            c.name
+            for c in self.table.columns
+            if c.name not in _KEYS
+            and c.name not in ref_hub_fields
+            and c.name in self.model.model_fields
+        ]
+        self._get_fields = attrgetter(*self.fields)
+        self._writers = [
+            (i, w)
+            for i, name in enumerate(self.fields)
+            if (w := _column_writer(self.table.c[name], dialect_name)) is not None
+        ]
+        self._time_writer = UTCDateTime.writer(dialect_name) or (lambda v: v)
+
+        # The upsert: row values by name; reference hub ids looked up in links.
+        values: dict[str, Any] = {name: bindparam(name) for name in (*_KEYS, *self.fields)}
+        constants: dict[str, Any] = {}
+        for source_field, hub_field, target in refs:
+            constants[f"ref_conn_{hub_field}"] = reference_sources.get(target, connection)
+            constants[f"ref_entity_{hub_field}"] = target
+            values[hub_field] = (
+                select(links.c.hub_id)
+                .where(
+                    links.c.connection == bindparam(f"ref_conn_{hub_field}"),
+                    links.c.entity == bindparam(f"ref_entity_{hub_field}"),
+                    links.c.source_id == bindparam(source_field),
+                )
+                .scalar_subquery()
+            )
+        for name in ("stream", "first_synced_at", "synced_at"):
+            values[name] = bindparam(name)
+        insert = _insert(dialect_name, self.table).values(values)
+        excluded = insert.excluded
+        changing = [*self.fields, *ref_hub_fields, "stream"]
+        watched = [*self.fields, "stream"]  # a row is rewritten only when its content changed
+        upsert = insert.on_conflict_do_update(
+            index_elements=["source", "source_id"],
+            set_={name: excluded[name] for name in (*changing, "synced_at")},
+            where=or_(*(self.table.c[n].is_distinct_from(excluded[n]) for n in watched)),
+        )
+        compiled = upsert.compile(dialect=dialect)
+        self._upsert_sql = str(compiled)
+        # Row layout: keys, fields, bookkeeping, then constants.
+        layout = [
+            *_KEYS,
+            *self.fields,
+            "stream",
+            "first_synced_at",
+            "synced_at",
+        ]
+        self._constants = tuple(constants.values())
+        layout += list(constants)
+        position = {name: i for i, name in enumerate(layout)}
+        order = [position[name] for name in compiled.positiontup or ()]
+        self._arrange = itemgetter(*order)
+
+        link_insert = (
+            _insert(dialect_name, links)
+            .values(
+                connection=bindparam("connection"),
+                entity=bindparam("entity"),
+                source_id=bindparam("source_id"),
+                hub_id=bindparam("hub_id"),
+                linked_at=bindparam("linked_at"),
+            )
+            .on_conflict_do_nothing()
+        )
+        compiled_links = link_insert.compile(dialect=dialect)
+        self._links_sql = str(compiled_links)
+        link_layout = ["connection", "entity", "source_id", "hub_id", "linked_at"]
+        self._arrange_link = itemgetter(
+            *(link_layout.index(n) for n in compiled_links.positiontup or ())
+        )
+
+        # Every source id a read sees is stamped in the narrow `seen` table
+        # with the stream's generation (and the digest of its source row), so
+        # a complete read tells the rows it saw from the rows that vanished
+        # without rewriting wide rows, and unchanged rows can be recognised.
+        mark = _insert(dialect_name, seen).values(
+            connection=bindparam("connection"),
+            stream=bindparam("stream"),
+            source_id=bindparam("source_id"),
+            generation=bindparam("generation"),
+            digest=bindparam("digest"),
+        )
+        mark = mark.on_conflict_do_update(
+            index_elements=["connection", "stream", "source_id"],
+            set_={"generation": mark.excluded.generation, "digest": mark.excluded.digest},
+            where=or_(
+                seen.c.generation != mark.excluded.generation,
+                seen.c.digest.is_distinct_from(mark.excluded.digest),
+            ),
+        )
+        compiled_mark = mark.compile(dialect=dialect)
+        self._mark_sql = str(compiled_mark)
+        mark_layout = ["connection", "stream", "source_id", "generation", "digest"]
+        self._arrange_mark = itemgetter(
+            *(mark_layout.index(n) for n in compiled_mark.positiontup or ())
+        )
+        self._digest_query = select(seen.c.source_id, seen.c.digest).where(
+            seen.c.connection == bindparam("connection"),
+            seen.c.stream == bindparam("stream"),
+            seen.c.source_id.in_(bindparam("ids", expanding=True)),
+            seen.c.digest.is_not(None),
+        )
+        forget = (
+            update(seen)
+            .where(
+                seen.c.connection == bindparam("connection"),
+                seen.c.stream == bindparam("stream"),
+                seen.c.source_id == bindparam("source_id"),
+            )
+            .values(digest=null())
+        )
+        compiled_forget = forget.compile(dialect=dialect)
+        self._forget_sql = str(compiled_forget)
+        forget_layout = ["connection", "stream", "source_id"]
+        self._arrange_forget = itemgetter(
+            *(forget_layout.index(n) for n in compiled_forget.positiontup or ())
+        )
+
+        tombstone = (
+            update(self.table)
+            .where(
+                self.table.c.source == bindparam("source"),
+                self.table.c.source_id == bindparam("sid"),
+                self.table.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=bindparam("at"), synced_at=bindparam("now"))
+        )
+        compiled_tomb = tombstone.compile(dialect=dialect)
+        self._tombstone_sql = str(compiled_tomb)
+        self._tombstone_order = list(compiled_tomb.positiontup or ())
+
+    # -- writes --------------------------------------------------------------
+
+    def upsert(
+        self,
+        conn: Connection,
+        records: Sequence[Record],
+        generation: int,
+        now: dt.datetime,
+        digests: Mapping[str, str] | None = None,
+    ) -> UpsertCounts:
+        """Insert or update `records`; `digests` (source id -> digest of the
+        source row) are stored with them, see `stored_digests`."""
+        if not records:
+            return UpsertCounts()
+        digests = digests or {}
+        connection, entity, stream = self.connection, self.entity, self.stream
+        stamp = self._time_writer(now)
+        bookkeeping = (stream, stamp, stamp)
+        constants = self._constants
+        writers = self._writers
+        get_fields = self._get_fields
+        arrange = self._arrange
+        arrange_link = self._arrange_link
+        rows = []
+        link_params = []
+        for record in records:
+            if record.source != connection:
+                raise ValueError(
+                    f"record {record.source_id!r} says source={record.source!r}, "
+                    f"but it was read from connection {connection!r}"
+                )
+            values = list(get_fields(record))
+            for i, write in writers:
+                if values[i] is not None:
+                    values[i] = write(values[i])
+            hid = hub_id(connection, entity, record.source_id)
+            sid = record.source_id
+            rows.append(arrange((hid, connection, sid, *values, *bookkeeping, *constants)))
+            link_params.append(arrange_link((connection, entity, record.source_id, hid, stamp)))
+        inserted = conn.exec_driver_sql(self._links_sql, link_params).rowcount
+        written = conn.exec_driver_sql(self._upsert_sql, rows).rowcount
+        self.mark_seen(
+            conn,
+            [
+                # a tombstoned record keeps no digest: should it come back, it is mapped again
+                (r.source_id, None if r.deleted_at else digests.get(r.source_id))
+                for r in records
+            ],
+            generation,
+        )
+        return UpsertCounts(
+            inserted=inserted,
+            updated=max(written - inserted, 0),
+            unchanged=max(len(records) - written, 0),
+        )
+
+    def mark_seen(
+        self, conn: Connection, seen_ids: Sequence[tuple[str, str | None]], generation: int
+    ) -> None:
+        """Record that the current read saw these (source id, digest or None)."""
+        if not seen_ids:
+            return
+        connection, stream, arrange = self.connection, self.stream, self._arrange_mark
+        conn.exec_driver_sql(
+            self._mark_sql,
+            [arrange((connection, stream, sid, generation, digest)) for sid, digest in seen_ids],
+        )
+
+    def keep(self, conn: Connection, unchanged: Sequence[tuple[str, str]], generation: int) -> None:
+        """Rows the adapter found unchanged by their digest: (source id, digest)."""
+        self.mark_seen(conn, unchanged, generation)
+
+    def start_bulk_load(self, conn: Connection) -> bool:
+        """Loading into an empty table on SQLite: drop its secondary indexes
+        (they are built again, sorted and far faster, by `ensure_indexes`).
+        True if dropped. A run killed in between is healed by the next
+        sync's `ensure_indexes`."""
+        if self.dialect_name != "sqlite":
+            return False
+        if conn.execute(select(self.table.c.id).limit(1)).first() is not None:
+            return False
+        for index in self.table.indexes:
+            if not index.unique:
+                index.drop(conn, checkfirst=True)
+        return True
+
+    def has_rows(self, conn: Connection) -> bool:
+        """Whether the stream has stored anything yet (a first load has not)."""
+        t = self.table
+        query = select(t.c.id).where(t.c.source == self.connection, t.c.stream == self.stream)
+        return conn.execute(query.limit(1)).first() is not None
+
+    def stored_digests(self, conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
+        """Digests of the live stored rows among `source_ids`: a source row
+        whose digest matches is unchanged and need not be parsed again."""
+        if not source_ids:
+            return {}
+        params = {"connection": self.connection, "stream": self.stream, "ids": list(source_ids)}
+        rows = conn.execute(self._digest_query, params).all()
+        return dict(rows)  # type: ignore[arg-type]
+
+    def tombstone(self, conn: Connection, deletes: Sequence[Tombstone], now: dt.datetime) -> int:
+        if not deletes:
+            return 0
+        write_time = self._time_writer
+        stamp = write_time(now)
+        params = []
+        for tomb in deletes:
+            values = {
+                "source": self.connection,
+                "sid": tomb.source_id,
+                "at": write_time(tomb.deleted_at or now),
+                "now": stamp,
+            }
+            params.append(tuple(values[n] for n in self._tombstone_order))
+        arrange = self._arrange_forget
+        conn.exec_driver_sql(
+            self._forget_sql,
+            [arrange((self.connection, self.stream, t.source_id)) for t in deletes],
+        )
+        return conn.exec_driver_sql(self._tombstone_sql, params).rowcount
+
+    def sweep(self, conn: Connection, generation: int, now: dt.datetime) -> int:
+        """After a complete read: tombstone the stream's rows it did not see."""
+        t = self.table
+        seen_now = exists().where(
+            seen.c.connection == self.connection,
+            seen.c.stream == self.stream,
+            seen.c.source_id == t.c.source_id,
+            seen.c.generation == generation,
+        )
+        result = conn.execute(
+            update(t)
+            .where(
+                t.c.source == self.connection,
+                t.c.stream == self.stream,
+                t.c.deleted_at.is_(None),
+                ~seen_now,
+            )
+            .values(deleted_at=now, synced_at=now)
+        )
+        # what this read did not see is gone from the source
+        conn.execute(
+            delete(seen).where(
+                seen.c.connection == self.connection,
+                seen.c.stream == self.stream,
+                seen.c.generation != generation,
+            )
+        )
+        return result.rowcount
+
+
+def ensure_indexes(conn: Connection, entities: Sequence[str] | None = None) -> None:
+    """Create any missing index of the entity tables (after a bulk load)."""
+    for entity in entities or ENTITIES:
+        for index in entity_tables[entity].indexes:
+            index.create(conn, checkfirst=True)
+
+
+# -- references ----------------------------------------------------------------
+
+
+def resolve_references(
+    conn: Connection, connection: str, reference_sources: dict[str, str] | None = None
+) -> None:
+    """Fill reference hub ids of `connection`'s rows whose targets arrived later."""
+    reference_sources = reference_sources or {}
+    for entity, model in ENTITIES.items():
+        t = entity_tables[entity]
+        for source_field, hub_field, target in reference_fields(model):
+            link = and_(
+                links.c.connection == reference_sources.get(target, connection),
+                links.c.entity == target,
+                links.c.source_id == t.c[source_field],
+            )
+            conn.execute(
+                update(t)
+                .where(
+                    t.c.source == connection,
+                    t.c[hub_field].is_(None),
+                    t.c[source_field].is_not(None),
+                    exists().where(link),
+                )
+                .values({hub_field: select(links.c.hub_id).where(link).scalar_subquery()})
+            )
+
+
+def count_unresolved(conn: Connection, connection: str, stream: str, entity: str) -> int:
+    """Live rows of a stream with at least one reference not resolved."""
+    model = ENTITIES[entity]
+    refs = reference_fields(model)
+    if not refs:
+        return 0
+    t = entity_tables[entity]
+    dangling = or_(*(and_(t.c[s].is_not(None), t.c[h].is_(None)) for s, h, _ in refs))
+    query = select(func.count()).where(
+        t.c.source == connection, t.c.stream == stream, t.c.deleted_at.is_(None), dangling
+    )
+    return conn.execute(query).scalar_one()
+
+
+# -- reads ---------------------------------------------------------------------
+
+
+def iter_records(
+    conn: Connection,
+    entity: str,
+    *,
+    include_deleted: bool = False,
+    connection: str | None = None,
+    chunk: int = 2000,
+) -> Iterator[Record]:
+    """Stream canonical records out of the store (server-side cursor)."""
+    model = ENTITIES[entity]
+    t = entity_tables[entity]
+    columns = [t.c[name] for name in model.model_fields]
+    query = select(*columns).order_by(t.c.source, t.c.source_id)
+    if not include_deleted:
+        query = query.where(t.c.deleted_at.is_(None))
+    if connection is not None:
+        query = query.where(t.c.source == connection)
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+    for row in result:
+        yield model.model_validate(row._asdict())

@@ -1,0 +1,233 @@
+"""The store's tables.
+
+Entity tables are derived from the canonical models, column for column, plus
+the bookkeeping every synced row needs. System tables hold what the sync
+promises rest on: links (source id -> hub id), per-stream state, run
+history, rejects and leases.
+
+A migration test compares this metadata with the migrated database, so a
+model change without a migration fails the suite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from decimal import Decimal
+from enum import Enum
+
+from pydantic import AwareDatetime
+from pydantic.fields import FieldInfo
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+from hub.model import ENTITIES, Record, base_type, reference_fields
+from hub.store.types import ExactDecimal, UTCDateTime, json_type
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+HUB_ID = String(36)
+BOOKKEEPING = ("stream", "first_synced_at", "synced_at")
+
+
+def _optional(field: FieldInfo) -> bool:
+    """A column is nullable exactly when the model field admits None."""
+    annotation = field.annotation
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(
+        None
+    ) in typing.get_args(annotation)
+
+
+def column_type(field: FieldInfo) -> TypeEngine[typing.Any]:
+    base = base_type(field.annotation)
+    if typing.get_origin(base) in (dict, list) or base in (dict, list):
+        return json_type()
+    if base is AwareDatetime:
+        return UTCDateTime()
+    if isinstance(base, type):
+        if issubclass(base, bool):
+            return Boolean()
+        if issubclass(base, Enum | str):
+            return String()
+        if issubclass(base, int):
+            return Integer()
+        if issubclass(base, Decimal):
+            return ExactDecimal()
+        if issubclass(base, dt.datetime):
+            return UTCDateTime()
+        if issubclass(base, dt.date):
+            return Date()
+    raise TypeError(f"no column type for {field.annotation!r}")
+
+
+_KEY_FIELDS = {"id", "source", "source_id"}
+
+
+def _entity_table(model: type[Record]) -> Table:
+    name = model.entity
+    ref_ids = {hub_field for _, hub_field, _ in reference_fields(model)}
+    columns: list[Column[typing.Any]] = [
+        Column("id", HUB_ID, primary_key=True),
+        Column("source", String(128), nullable=False),
+        Column("source_id", String(255), nullable=False),
+    ]
+    for field_name, field in model.model_fields.items():
+        if field_name in _KEY_FIELDS:
+            continue
+        if field_name in ref_ids:
+            columns.append(Column(field_name, HUB_ID, index=True))
+            continue
+        columns.append(Column(field_name, column_type(field), nullable=_optional(field)))
+    columns += [
+        Column("stream", String(128), nullable=False),
+        Column("first_synced_at", UTCDateTime, nullable=False),
+        Column("synced_at", UTCDateTime, nullable=False),
+    ]
+    return Table(
+        name,
+        metadata,
+        *columns,
+        UniqueConstraint("source", "source_id"),
+        Index(f"ix_{name}_source_stream", "source", "stream"),
+    )
+
+
+entity_tables: dict[str, Table] = {name: _entity_table(m) for name, m in ENTITIES.items()}
+
+Index("ix_activities_occurred_at", entity_tables["activities"].c.occurred_at)
+Index("ix_goals_period", entity_tables["goals"].c.period_start, entity_tables["goals"].c.period_end)
+
+links = Table(
+    "links",
+    metadata,
+    Column("connection", String(128), primary_key=True),
+    Column("entity", String(32), primary_key=True),
+    Column("source_id", String(255), primary_key=True),
+    Column("hub_id", HUB_ID, nullable=False, index=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+)
+
+seen = Table(
+    "seen",
+    metadata,
+    Column("connection", String(128), primary_key=True),
+    Column("stream", String(128), primary_key=True),
+    Column("source_id", String(255), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("digest", String(64)),
+    sqlite_with_rowid=False,  # the key is the row: one B-tree, look-ups read nothing else
+)
+"""The source ids each stream's reads saw, by generation, with a digest of
+the source row: a complete read tombstones the live rows it did not see, and
+an adapter can skip mapping rows whose digest did not change."""
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("connection", String(128), primary_key=True),
+    Column("stream", String(128), primary_key=True),
+    Column("state", json_type()),
+    Column("generation", Integer, nullable=False, default=0),
+    Column("run_id", Integer),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("exit_code", Integer),
+    Column("options", json_type(), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("hub_version", String(32), nullable=False),
+    Column("error", Text),
+)
+
+run_streams = Table(
+    "run_streams",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),
+    Column("connection", String(128), primary_key=True),
+    Column("stream", String(128), primary_key=True),
+    Column("entity", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("read", Integer, nullable=False, default=0),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("unresolved", Integer, nullable=False, default=0),
+    Column("batches", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(128), nullable=False),
+    Column("stream", String(128), nullable=False),
+    Column("reject_key", String(512), nullable=False),
+    Column("source_id", String(255)),
+    Column("location", String(512)),
+    Column("reason", Text, nullable=False),
+    Column("raw", json_type(), nullable=False),
+    Column("first_run_id", Integer, nullable=False),
+    Column("last_run_id", Integer, nullable=False),
+    Column("sync_gen", Integer, nullable=False),
+    Column("times_seen", Integer, nullable=False, default=1),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_run_id", Integer),
+    Column("resolution", String(32)),
+)
+Index(
+    "uq_rejects_open",
+    rejects.c.connection,
+    rejects.c.stream,
+    rejects.c.reject_key,
+    unique=True,
+    sqlite_where=rejects.c.resolved_at.is_(None),
+    postgresql_where=rejects.c.resolved_at.is_(None),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("run_id", Integer),
+    Column("holder", String(255), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)

@@ -1,0 +1,89 @@
+"""hub.toml: defaults, ${ENV_VAR} substitution and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub import secrets
+from hub.config import load_config
+from hub.errors import ConfigError
+from hub.starter import STARTER_CONFIG
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_and_relative_store_path(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert config.timezone == "Asia/Shanghai" and config.base_currency == "CNY"
+    assert config.store_url() == f"sqlite:///{tmp_path / 'hub.db'}"
+    assert config.sync.batch_size == 5000
+
+
+def test_the_starter_config_is_valid(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, STARTER_CONFIG))
+    assert list(config.connections) == ["files"]
+    assert config.connections["files"].adapter == "csv"
+
+
+def test_env_vars_are_substituted_and_registered_as_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_TEST_TOKEN", "s3cr3t-value")
+    path = write(
+        tmp_path,
+        '[connections.crm]\nadapter = "x"\ntoken = "${HUB_TEST_TOKEN}"\nregion = "${HUB_NOPE:-cn}"\n',
+    )
+    config = load_config(path)
+    assert config.connections["crm"].settings() == {"token": "s3cr3t-value", "region": "cn"}
+    assert secrets.redact("the token is s3cr3t-value") == "the token is ***"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[connections.crm]\nadapter = "x"\ntoken = "${HUB_TEST_MISSING}"\n',
+            "connections.crm.token: environment variable HUB_TEST_MISSING is not set",
+        ),
+        ('timezone = "Asia/Nowhere"\n', "timezone: unknown time zone 'Asia/Nowhere'"),
+        ('base_currency = "rmb"\n', "base_currency: String should match pattern"),
+        ('stor = "sqlite:///x.db"\n', "stor: unknown key"),
+        ("[connections.crm]\nenabled = true\n", "connections.crm.adapter: is required"),
+        ('[connections."bad name"]\nadapter = "csv"\n', "connections: connection name 'bad name'"),
+        ("[sync]\nbatch_size = 0\n", "sync.batch_size: Input should be greater than or equal to 1"),
+        (
+            '[connections.crm]\nadapter = "x"\nreferences = {people = "hr"}\n',
+            "connections.crm.references: unknown entity 'people'",
+        ),
+        ("store = 'sqlite:///x.db'\nstore = 'y'\n", "invalid TOML"),
+        ('store = "not a url"\n', "store: not a database URL"),
+    ],
+)
+def test_errors_are_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    error = str(info.value)
+    assert "\n" not in error
+    assert error.startswith(f"{path}: ")
+    assert message in error
+
+
+def test_values_are_never_echoed_in_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_TEST_TOKEN", "do-not-print-me")
+    path = write(tmp_path, '[sync]\nbatch_size = "${HUB_TEST_TOKEN}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "do-not-print-me" not in str(info.value)
+    assert "sync.batch_size" in str(info.value)
+
+
+def test_missing_file_says_how_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file \\(run `hub init`"):
+        load_config(tmp_path / "absent.toml")

@@ -1,0 +1,231 @@
+"""The store behaves the same on SQLite and PostgreSQL (`store_url` runs both)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from hub.adapters.contract import Tombstone
+from hub.model import Activity, Customer, Manager
+from hub.store.database import SCHEMA_VERSION, Store
+from hub.store.records import (
+    RecordWriter,
+    count_unresolved,
+    hub_id,
+    iter_records,
+    resolve_references,
+)
+from hub.store.tables import entity_tables, links, metadata
+
+NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def customer(sid: str, **fields: object) -> Customer:
+    return Customer.model_validate(
+        {"source": "crm", "source_id": sid, "name": f"客户{sid}", **fields}
+    )
+
+
+def manager(sid: str, **fields: object) -> Manager:
+    return Manager.model_validate(
+        {"source": "crm", "source_id": sid, "name": f"经理{sid}", **fields}
+    )
+
+
+def order(sid: str, amount: str, **fields: object) -> Activity:
+    return Activity.model_validate(
+        {
+            "source": "crm",
+            "source_id": sid,
+            "kind": "order",
+            "occurred_at": dt.datetime(2026, 9, 30, 23, 30, tzinfo=SHANGHAI),
+            "amount": amount,
+            "currency": "CNY",
+            **fields,
+        }
+    )
+
+
+def writer(
+    store: Store, entity: str, connection: str = "crm", refs: dict[str, str] | None = None
+) -> RecordWriter:
+    return RecordWriter(store.dialect, connection, entity, entity, refs)
+
+
+def test_migrations_create_exactly_the_model_tables(store_url: str) -> None:
+    store = Store(store_url)
+    assert store.upgrade() is True
+    assert store.upgrade() is False
+    assert store.current_revision() == store.head_revision() == SCHEMA_VERSION
+    with store.read() as conn:
+        diffs = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
+    assert diffs == [], f"the migrations and hub/store/tables.py disagree: {diffs}"
+
+
+def test_concurrent_first_upgrades_do_not_race(store_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            Store(store_url).upgrade()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Store(store_url).is_current()
+
+
+def test_upsert_counts_and_is_idempotent(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    w = writer(store, "customers")
+    with store.begin() as conn:
+        first = w.upsert(conn, [customer("c1"), customer("c2")], 1, NOW)
+    with store.begin() as conn:
+        second = w.upsert(conn, [customer("c1"), customer("c2", tier="A"), customer("c3")], 1, NOW)
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.inserted, second.updated, second.unchanged) == (1, 1, 1)
+    with store.read() as conn:
+        rows = {r.source_id: r for r in iter_records(conn, "customers")}
+        link_count = conn.execute(select(func.count()).select_from(links)).scalar_one()
+    assert rows["c2"].tier == "A"
+    assert rows["c1"].id == hub_id("crm", "customers", "c1")
+    assert link_count == 3
+
+
+def test_money_and_time_round_trip_exactly(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    amounts = ["0.1", "0.2", "1234567890.1234", "99999.99"]
+    with store.begin() as conn:
+        writer(store, "activities").upsert(
+            conn, [order(f"o{i}", a) for i, a in enumerate(amounts)], 1, NOW
+        )
+    t = entity_tables["activities"]
+    with store.read() as conn:
+        total = conn.execute(select(func.sum(t.c.amount))).scalar_one()
+        stored = conn.execute(
+            select(t.c.amount, t.c.occurred_at).where(t.c.source_id == "o2")
+        ).one()
+    assert total == Decimal("1234667890.4134")  # exact, no float drift
+    assert stored.amount == Decimal("1234567890.1234")
+    assert stored.occurred_at == dt.datetime(2026, 9, 30, 15, 30, tzinfo=dt.UTC)
+
+
+def test_references_resolve_whatever_order_records_arrive_in(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    with store.begin() as conn:
+        writer(store, "customers").upsert(
+            conn,
+            [customer("c1", owner_source_id="m1"), customer("c2", owner_source_id="m404")],
+            1,
+            NOW,
+        )
+        assert count_unresolved(conn, "crm", "customers", "customers") == 2
+    with store.begin() as conn:
+        writer(store, "managers").upsert(
+            conn, [manager("m1", supervisor_source_id="m2"), manager("m2")], 1, NOW
+        )
+        resolve_references(conn, "crm")
+    with store.read() as conn:
+        rows = {r.source_id: r for r in iter_records(conn, "customers")}
+        bosses = {r.source_id: r for r in iter_records(conn, "managers")}
+        unresolved = count_unresolved(conn, "crm", "customers", "customers")
+    assert rows["c1"].owner_id == hub_id("crm", "managers", "m1")
+    assert (
+        rows["c2"].owner_id is None and rows["c2"].owner_source_id == "m404"
+    )  # kept, not rejected
+    assert unresolved == 1
+    assert bosses["m1"].supervisor_id == hub_id("crm", "managers", "m2")
+
+
+def test_changing_a_reference_resolves_it_again(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    with store.begin() as conn:
+        writer(store, "managers").upsert(conn, [manager("m1"), manager("m2")], 1, NOW)
+        writer(store, "customers").upsert(conn, [customer("c1", owner_source_id="m1")], 1, NOW)
+    with store.begin() as conn:
+        writer(store, "customers").upsert(conn, [customer("c1", owner_source_id="m2")], 1, NOW)
+    with store.read() as conn:
+        (row,) = list(iter_records(conn, "customers"))
+    assert row.owner_id == hub_id("crm", "managers", "m2")
+
+
+def test_references_into_another_connection(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    hr = Manager(source="hr", source_id="E1001", name="张伟")
+    with store.begin() as conn:
+        writer(store, "managers", connection="hr").upsert(conn, [hr], 1, NOW)
+        activity = order("o1", "10", manager_source_id="E1001")
+        writer(store, "activities", refs={"managers": "hr"}).upsert(conn, [activity], 1, NOW)
+    with store.read() as conn:
+        (row,) = list(iter_records(conn, "activities"))
+    assert row.manager_id == hub_id("hr", "managers", "E1001")
+
+
+def test_tombstones_sweeps_and_resurrection(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    w = writer(store, "customers")
+    with store.begin() as conn:
+        w.upsert(conn, [customer("c1"), customer("c2"), customer("c3")], 1, NOW)
+        assert w.tombstone(conn, [Tombstone("c1"), Tombstone("nope")], NOW) == 1
+        assert w.tombstone(conn, [Tombstone("c1")], NOW) == 0  # already a tombstone
+    # a complete read (generation 2) that sees only c1 and c2
+    with store.begin() as conn:
+        w.upsert(conn, [customer("c1"), customer("c2")], 2, NOW)
+        assert w.sweep(conn, 2, NOW) == 1
+    with store.read() as conn:
+        live = {r.source_id for r in iter_records(conn, "customers")}
+        everything = {r.source_id: r for r in iter_records(conn, "customers", include_deleted=True)}
+    assert live == {"c1", "c2"}  # c1 came back, c3 is gone
+    assert everything["c3"].deleted_at is not None
+    assert everything["c1"].deleted_at is None
+
+
+def test_other_connections_are_never_touched(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    mine, theirs = writer(store, "customers"), writer(store, "customers", connection="other")
+    with store.begin() as conn:
+        mine.upsert(conn, [customer("c1")], 1, NOW)
+        theirs.upsert(conn, [Customer(source="other", source_id="c1", name="x")], 1, NOW)
+        mine.sweep(conn, 5, NOW)
+        mine.tombstone(conn, [Tombstone("c1")], NOW)
+    with store.read() as conn:
+        live = [(r.source, r.source_id) for r in iter_records(conn, "customers")]
+    assert live == [("other", "c1")]
+
+
+def test_a_bulk_load_into_an_empty_table_rebuilds_its_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    from hub.store.records import ensure_indexes
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    w = writer(store, "activities")
+    expected = {i.name for i in entity_tables["activities"].indexes}
+    with store.begin() as conn:
+        assert w.start_bulk_load(conn) is True
+        assert {i["name"] for i in inspect(conn).get_indexes("activities")} & expected == set()
+        w.upsert(conn, [order("o1", "10")], 1, NOW)
+        assert w.start_bulk_load(conn) is False  # not empty any more: indexes stay
+        ensure_indexes(conn, ["activities"])
+        assert {i["name"] for i in inspect(conn).get_indexes("activities")} >= expected
