@@ -1,0 +1,1 @@
+"""The CSV adapter: one file per canonical entity."""
