@@ -1,0 +1,524 @@
+"""Zoho records -> canonical managers, customers, activities and goals.
+
+Values are read as Zoho really sends them: datetimes in the API user's
+offset (`2026-05-14T12:56:48+03:00`, stored in UTC), dates as `YYYY-MM-DD`
+(a day in the company's time zone), lookups as `{"name", "id"}`,
+`Call_Duration` as `"mm:ss"` next to `Call_Duration_in_seconds`, amounts as
+JSON numbers (read exactly, as Decimal). Fields the mapping does not use are
+kept in `extra` under their API names; hub.toml can map more of them.
+
+One record that cannot be mapped becomes a `Reject` naming the module, the
+record id and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from hub.adapters import parsing
+from hub.adapters.contract import Reject, Tombstone
+from hub.model import (
+    Activity,
+    ActivityKind,
+    Customer,
+    CustomerKind,
+    Goal,
+    Manager,
+    Record,
+    base_type,
+)
+from hub.periods import Period, parse_period, period_of
+from hub_zoho.references import CustomerResolver, lookup_id
+from hub_zoho.settings import GoalSettings, ZohoSettings
+
+MODULE_ENTITY = {
+    "Accounts": "customers",
+    "Contacts": "customers",
+    "Calls": "activities",
+    "Tasks": "activities",
+    "Events": "activities",
+    "Notes": "activities",
+    "Deals": "activities",
+}
+
+_TIMES = ["Owner", "Created_Time", "Modified_Time"]
+NEEDED: dict[str, list[str]] = {
+    "Accounts": ["Account_Name", "Phone", "Industry", "Billing_State", "Billing_Country", "Tag"],
+    "Contacts": [
+        *("First_Name", "Last_Name", "Full_Name", "Phone", "Mobile", "Email", "Email_Opt_Out"),
+        *("Mailing_State", "Mailing_Country", "Account_Name", "Tag"),
+    ],
+    "Calls": [
+        *("Subject", "Call_Type", "Call_Status", "Call_Start_Time", "Call_Duration"),
+        *("Call_Duration_in_seconds", "Description", "What_Id", "Who_Id"),
+    ],
+    "Tasks": ["Subject", "Status", "Due_Date", "Closed_Time", "Description", "What_Id", "Who_Id"],
+    "Events": [
+        *("Event_Title", "Start_DateTime", "End_DateTime", "Description", "Check_In_Time"),
+        *("What_Id", "Who_Id"),
+    ],
+    "Notes": ["Note_Title", "Note_Content", "Parent_Id"],
+    "Deals": [
+        *("Deal_Name", "Stage", "Amount", "Currency", "Closing_Date"),
+        *("Account_Name", "Contact_Name"),
+    ],
+}
+"""Fields each module's mapping reads (besides Owner and the timestamps)."""
+for _fields in NEEDED.values():
+    _fields.extend(_TIMES)
+
+MONEY_METRICS = {"sales_amount", "payment_amount"}
+
+
+class FieldError(ValueError):
+    """A value that cannot be read; says which field."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+
+
+@dataclass
+class Mapped:
+    records: list[Record] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    deletes: list[Tombstone] = field(default_factory=list)
+
+
+class _Row:
+    """One Zoho record, remembering which fields were used (the rest is `extra`)."""
+
+    __slots__ = ("hidden", "raw", "tz", "used")
+
+    def __init__(
+        self, raw: dict[str, Any], tz: ZoneInfo, hidden: frozenset[str] = frozenset()
+    ) -> None:
+        self.raw = raw
+        self.tz = tz
+        self.hidden = hidden
+        """Fields the user left out ("-"): read as empty, kept nowhere."""
+        self.used = {"id"}
+
+    def value(self, name: str) -> Any:
+        self.used.add(name)
+        return None if name in self.hidden else self.raw.get(name)
+
+    def text(self, name: str) -> str | None:
+        value = self.value(name)
+        if isinstance(value, dict):
+            value = value.get("name")
+        elif isinstance(value, list):
+            value = ", ".join(_names(value)) or None
+        if value is None or isinstance(value, bool):
+            return None
+        return str(value).strip() or None
+
+    def ref(self, name: str) -> str | None:
+        return lookup_id(self.value(name))
+
+    def when(self, name: str) -> dt.datetime | None:
+        """A datetime with its offset; a bare date is midnight in the company's zone."""
+        value = self.value(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, str) and len(value) == 25:  # the usual 2026-05-14T12:56:48+03:00
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        try:
+            return parsing.datetime(str(value), self.tz, order="YMD")
+        except ValueError as exc:
+            raise FieldError(name, str(exc)) from None
+
+    def day(self, name: str) -> dt.date | None:
+        value = self.value(name)
+        if value in (None, ""):
+            return None
+        try:
+            return parsing.date(str(value)[:10], order="YMD")
+        except ValueError as exc:
+            raise FieldError(name, str(exc)) from None
+
+    def end_of_day(self, name: str) -> dt.datetime | None:
+        """A due date: due by the end of that day in the company's zone."""
+        day = self.day(name)
+        return None if day is None else dt.datetime.combine(day, dt.time(23, 59, 59), self.tz)
+
+    def number(self, name: str) -> Decimal | None:
+        value = self.value(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            raise FieldError(name, "not a number: a yes/no value")
+        if isinstance(value, int | Decimal):
+            return Decimal(value)
+        try:
+            return parsing.decimal(str(value))
+        except (ValueError, InvalidOperation) as exc:
+            raise FieldError(name, str(exc)) from None
+
+    def flag(self, name: str) -> bool | None:
+        value = self.value(name)
+        if value is None or isinstance(value, bool):
+            return value
+        try:
+            return parsing.boolean(str(value))
+        except ValueError as exc:
+            raise FieldError(name, str(exc)) from None
+
+    def extra(self) -> dict[str, Any]:
+        extra = self.raw.copy()  # then drop the few used keys: twice as fast as filtering all
+        for name in (*self.used, *self.hidden):
+            extra.pop(name, None)
+        return extra
+
+
+def _names(items: Sequence[Any]) -> list[str]:
+    """Tags `[{"name": "VIP", "id": ...}]` and multi-select values `["a", "b"]` -> names."""
+    out = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if name not in (None, ""):
+            out.append(str(name))
+    return out
+
+
+def hidden_fields(settings: ZohoSettings, entity: str) -> list[str]:
+    """Fields hub.toml maps to "-": never asked for, never stored."""
+    return [name for name, target in getattr(settings.fields, entity).items() if target == "-"]
+
+
+def _snake(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.strip().lower()).strip("_")
+
+
+def _convert(row: _Row, name: str, annotation: Any) -> Any:
+    """Read field `name` as the canonical field's type (user field mappings)."""
+    kind = base_type(annotation)
+    if kind is dt.datetime:
+        return row.when(name)
+    if kind is dt.date:
+        return row.day(name)
+    if kind is bool:
+        return row.flag(name)
+    if kind is Decimal:
+        return row.number(name)
+    if kind is int:
+        number = row.number(name)
+        return None if number is None else int(number)
+    if kind is list or getattr(kind, "__origin__", None) is list:
+        value = row.value(name)
+        return _names(value) if isinstance(value, list) else _names([value])
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        text = row.text(name)
+        return None if text is None else text.lower()
+    return row.text(name)
+
+
+def describe(exc: Exception) -> str:
+    """One line for a reject: the field and what is wrong with it."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "record"
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+    return str(exc)
+
+
+class Mapper:
+    """Maps pages of one connection's Zoho records."""
+
+    def __init__(
+        self,
+        connection: str,
+        timezone: ZoneInfo,
+        settings: ZohoSettings,
+        resolver: CustomerResolver,
+        goals_currency: str | None = None,
+    ) -> None:
+        self.connection = connection
+        self.tz = timezone
+        self.settings = settings
+        self.resolver = resolver
+        self.goals_currency = goals_currency or settings.currency
+        self.won_stages = set(settings.won_stages)
+        self.goal_module = settings.goals.module if settings.goals else None
+        self.hidden = {
+            entity: frozenset(hidden_fields(settings, entity))
+            for entity in ("managers", "customers", "activities")
+        }
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def users(self, users: Sequence[dict[str, Any]]) -> Mapped:
+        return self._each("Users", users, self.manager)
+
+    def page(self, module: str, records: Sequence[dict[str, Any]]) -> Mapped:
+        if module == self.goal_module:
+            return self._each(module, records, self.goal)
+        if MODULE_ENTITY.get(module) == "customers":
+            return self._each(module, records, lambda raw: self.customer(module, raw))
+        return self._each(module, records, lambda raw: self.activity(module, raw))
+
+    def _each(
+        self,
+        module: str,
+        raws: Sequence[dict[str, Any]],
+        convert: Callable[[dict[str, Any]], Record | Tombstone],
+    ) -> Mapped:
+        out = Mapped()
+        for raw in raws:
+            try:
+                result = convert(raw)
+            except (ValueError, ValidationError) as exc:
+                rid = str(raw.get("id") or "") or None
+                out.rejects.append(
+                    Reject(
+                        reason=f"{module} {rid or '(no id)'}: {describe(exc)}",
+                        raw=raw,
+                        source_id=rid,
+                        location=f"{module}/{rid}" if rid else module,
+                    )
+                )
+                continue
+            if isinstance(result, Tombstone):
+                out.deletes.append(result)
+            else:
+                out.records.append(result)
+        return out
+
+    # -- common ----------------------------------------------------------------------------
+
+    def _id(self, raw: dict[str, Any]) -> str:
+        rid = raw.get("id")
+        if rid in (None, ""):
+            raise FieldError("id", "missing")
+        return str(rid)
+
+    def _finish(
+        self, model: type[Record], entity: str, row: _Row, values: dict[str, Any]
+    ) -> Record:
+        """Apply the user's field mappings, put the rest in `extra`, validate.
+        A mapping applies where the record has the field (activity modules differ)."""
+        for source, target in getattr(self.settings.fields, entity).items():
+            if target != "-" and source in row.raw:
+                values[target] = _convert(row, source, model.model_fields[target].annotation)
+        values["extra"] = row.extra()
+        return model(source=self.connection, source_id=self._id(row.raw), **values)
+
+    def _stamps(self, row: _Row) -> dict[str, Any]:
+        return {"created_at": row.when("Created_Time"), "updated_at": row.when("Modified_Time")}
+
+    # -- managers --------------------------------------------------------------------------
+
+    def manager(self, raw: dict[str, Any]) -> Manager:
+        row = _Row(raw, self.tz, self.hidden["managers"])
+        first, last = row.text("first_name"), row.text("last_name")
+        email = row.text("email")
+        name = row.text("full_name") or " ".join(p for p in (first, last) if p) or email
+        status = (row.text("status") or "active").lower()
+        updated = row.when("Modified_Time")
+        values = {
+            "name": name,
+            "email": email,
+            "phone": row.text("phone") or row.text("mobile"),
+            "title": row.text("role"),
+            "supervisor_source_id": row.ref("Reporting_To"),
+            "active": status == "active",
+            "created_at": row.when("created_time"),
+            "updated_at": updated,
+            # A deleted user still owns records: keep the manager, marked deleted.
+            "deleted_at": (updated or dt.datetime.now(dt.UTC)) if status == "deleted" else None,
+        }
+        return self._finish(Manager, "managers", row, values)  # type: ignore[return-value]
+
+    # -- customers -------------------------------------------------------------------------
+
+    def customer(self, module: str, raw: dict[str, Any]) -> Customer:
+        row = _Row(raw, self.tz, self.hidden["customers"])
+        values: dict[str, Any] = {"owner_source_id": row.ref("Owner"), **self._stamps(row)}
+        if module == "Accounts":
+            values |= {
+                "name": row.text("Account_Name"),
+                "kind": CustomerKind.company,
+                "phone": row.text("Phone"),
+                "industry": row.text("Industry"),
+                "region": row.text("Billing_State"),
+                "country": row.text("Billing_Country"),
+            }
+        else:
+            first, last = row.text("First_Name"), row.text("Last_Name")
+            opt_out = row.flag("Email_Opt_Out")
+            values |= {
+                "name": row.text("Full_Name") or " ".join(p for p in (first, last) if p),
+                "kind": CustomerKind.person,
+                "phone": row.text("Phone") or row.text("Mobile"),
+                "email": row.text("Email"),
+                "marketing_consent": None if opt_out is None else not opt_out,
+                "region": row.text("Mailing_State"),
+                "country": row.text("Mailing_Country"),
+            }
+        tags = row.value("Tag")
+        values["tags"] = _names(tags) if isinstance(tags, list) else []
+        if not values["name"]:
+            raise FieldError("Account_Name" if module == "Accounts" else "Last_Name", "missing")
+        return self._finish(Customer, "customers", row, values)  # type: ignore[return-value]
+
+    # -- activities ------------------------------------------------------------------------
+
+    def activity(self, module: str, raw: dict[str, Any]) -> Activity | Tombstone:
+        row = _Row(raw, self.tz, self.hidden["activities"])
+        values: dict[str, Any] = {
+            "manager_source_id": row.ref("Owner"),
+            "customer_source_id": self.resolver.customer_of(module, raw),
+            "logged_at": row.when("Created_Time"),
+            **self._stamps(row),
+        }
+        if module == "Calls":
+            values |= self._call(row)
+        elif module == "Tasks":
+            values |= self._task(row)
+        elif module == "Events":
+            values |= self._event(row)
+        elif module == "Notes":
+            values |= {
+                "kind": ActivityKind.note,
+                "occurred_at": values["created_at"],
+                "subject": row.text("Note_Title"),
+                "content": row.text("Note_Content"),
+            }
+            row.used.add("Parent_Id")
+        elif module == "Deals":
+            stage = row.text("Stage")
+            if stage not in self.won_stages:
+                # Not (or no longer) won: no order; remove one stored earlier.
+                return Tombstone(self._id(raw), values["updated_at"])
+            values |= self._deal(row, stage)
+        else:
+            raise FieldError("module", f"{module} is not an activity module")
+        if values.get("occurred_at") is None:
+            raise FieldError("Created_Time", "missing, and no other time says when it happened")
+        return self._finish(Activity, "activities", row, values)  # type: ignore[return-value]
+
+    def _call(self, row: _Row) -> dict[str, Any]:
+        seconds = row.number("Call_Duration_in_seconds")
+        duration = int(seconds) if seconds is not None else None
+        text = row.text("Call_Duration")
+        if duration is None and text:
+            try:
+                duration = parsing.duration_seconds(text)  # "mm:ss", as Zoho sends it
+            except ValueError as exc:
+                raise FieldError("Call_Duration", str(exc)) from None
+        return {
+            "kind": ActivityKind.call,
+            "occurred_at": row.when("Call_Start_Time") or row.when("Created_Time"),
+            "duration_seconds": duration,
+            "status": row.text("Call_Status"),
+            "subject": row.text("Subject"),
+            "content": row.text("Description"),
+        }
+
+    def _task(self, row: _Row) -> dict[str, Any]:
+        closed = row.when("Closed_Time")
+        return {
+            "kind": ActivityKind.task,
+            "occurred_at": closed or row.when("Created_Time"),
+            "due_at": row.end_of_day("Due_Date"),
+            "completed_at": closed,
+            "status": row.text("Status"),
+            "subject": row.text("Subject"),
+            "content": row.text("Description"),
+        }
+
+    def _event(self, row: _Row) -> dict[str, Any]:
+        start, end = row.when("Start_DateTime"), row.when("End_DateTime")
+        duration = None
+        if start and end and end >= start:
+            duration = int((end - start).total_seconds())
+        checked_in = row.when("Check_In_Time")
+        cancelled = row.flag("$event_cancelled")
+        return {
+            # A meeting someone checked in to (Zoho's field check-in) was a visit.
+            "kind": ActivityKind.visit if checked_in else ActivityKind.meeting,
+            "occurred_at": checked_in or start or row.when("Created_Time"),
+            "duration_seconds": duration,
+            "status": "cancelled" if cancelled else None,
+            "subject": row.text("Event_Title"),
+            "content": row.text("Description"),
+        }
+
+    def _deal(self, row: _Row, stage: str | None) -> dict[str, Any]:
+        amount = row.number("Amount")
+        currency = row.text("Currency") or self.settings.currency
+        closed = row.when(self.settings.deal_closed_at)
+        row.used |= {"Account_Name", "Contact_Name"}
+        return {
+            "kind": ActivityKind.order,
+            "occurred_at": closed or row.when("Created_Time"),
+            "completed_at": closed,
+            "amount": amount,
+            "currency": currency if amount is not None else None,
+            "status": stage,
+            "subject": row.text("Deal_Name"),
+        }
+
+    # -- goals ---------------------------------------------------------------------------
+
+    def goal(self, raw: dict[str, Any]) -> Goal:
+        g: GoalSettings = self.settings.goals  # type: ignore[assignment]
+        row = _Row(raw, self.tz)
+        label = row.text(g.metric)
+        if not label:
+            raise FieldError(g.metric, "missing")
+        metric = g.metrics.get(label) or _snake(label)
+        period = self._goal_period(row, g)
+        target = row.number(g.target)
+        if target is None:
+            raise FieldError(g.target, "missing")
+        currency = row.text(g.currency) if g.currency else None
+        if metric in MONEY_METRICS:
+            currency = currency or self.goals_currency
+            if currency is None:
+                raise FieldError(g.currency or g.target, "a money target needs a currency")
+        unit = row.text(g.unit) if g.unit else None
+        values = {
+            "manager_source_id": row.ref(g.manager) if g.manager else None,
+            "team": row.text(g.team) if g.team else None,
+            "metric": metric,
+            "period_start": period.start,
+            "period_end": period.end,
+            "period_label": period.label,
+            "target": target,
+            "currency": currency,
+            "unit": unit or currency,
+            "weight": row.number(g.weight) if g.weight else None,
+            **self._stamps(row),
+        }
+        values["extra"] = row.extra()
+        return Goal(source=self.connection, source_id=self._id(raw), **values)
+
+    def _goal_period(self, row: _Row, g: GoalSettings) -> Period:
+        if g.period_start and g.period_end:
+            start, end = row.day(g.period_start), row.day(g.period_end)
+            if start is None or end is None:
+                raise FieldError(g.period_start if start is None else g.period_end, "missing")
+            for kind in ("month", "quarter", "half", "year"):
+                named = period_of(start, kind)
+                if (named.start, named.end) == (start, end):
+                    return named
+            return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+        text = row.text(g.period)  # type: ignore[arg-type]
+        if not text:
+            raise FieldError(str(g.period), "missing")
+        try:
+            return parse_period(text)
+        except ValueError as exc:
+            raise FieldError(str(g.period), str(exc)) from None
