@@ -1,0 +1,290 @@
+"""The Fxiaoke OpenAPI client: tokens, pacing, retries and the error envelope.
+
+Every call is a JSON POST that answers HTTP 200; the outcome is in the body's
+`errorCode`, which `hub_fxiaoke.errors` maps to an action. Two auth flows:
+
+- corp_access_token: `/cgi/corpAccessToken/get/V2` → corpAccessToken + corpId,
+  sent at the top of every body together with `currentOpenUserId`;
+- oauth: `/oauth2.0/token` (grantType app_secret) → accessToken + ea, sent
+  as `authorization: Bearer`, `x-fs-ea` and `x-fs-userid` headers.
+
+Tokens live 7200 s and the endpoint hands out the same token for the first
+6600 s, so one is reused until 600 s before it expires, minted by one caller
+at a time (the hub's `TokenCache`) and at most 10 times a minute. A token
+refused mid-run (20016) is replaced once; refused again, the run stops with
+an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
+what stays here is Fxiaoke's own: the errorCode envelope, the two token
+flows and the per-interface pacing (`hub_fxiaoke.ratelimit`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+import httpx
+
+from hub import secrets
+from hub.adapters.http import RetryPolicy, TokenCache, Transient, retry_after_seconds
+from hub.errors import (
+    AuthError,
+    ConfigError,
+    HubError,
+    QuotaExhausted,
+    SourceDataError,
+    SourceError,
+)
+from hub_fxiaoke import clock as clocks
+from hub_fxiaoke.errors import Action, classify
+from hub_fxiaoke.ratelimit import SlidingWindow
+from hub_fxiaoke.settings import FxiaokeSettings
+
+LEGACY_TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
+OAUTH_TOKEN_PATH = "/oauth2.0/token"
+TOKEN_PATHS = (LEGACY_TOKEN_PATH, OAUTH_TOKEN_PATH)
+TOKEN_MARGIN = 600.0
+"""Refresh this long before expiry: the endpoint issues a new token only in
+the last 600 s of the old one's 7200 s."""
+TOKEN_CALLS_PER_MINUTE = 10
+RATE_WINDOW = 20.0
+"""Fxiaoke counts `calls_per_20s` calls per interface in any 20 s."""
+
+
+class TokenRefused(Exception):
+    """A business call answered 20016: the token must be replaced."""
+
+
+class FxiaokeRequestError(SourceDataError):
+    """Fxiaoke refused a request the adapter made (exit code 1)."""
+
+
+def default_retry(clock: clocks.Clock) -> RetryPolicy:
+    """Back off from 1 s up to 20 s (one rate-limit window: waiting longer
+    never helps), 8 attempts in all, sleeping on `clock`."""
+    return RetryPolicy(attempts=8, initial_wait=1.0, max_wait=RATE_WINDOW, sleep=clock.sleep)
+
+
+class FxiaokeClient:
+    """One tenant's OpenAPI, safe to share between threads: they draw on
+    one token and one rate-limit window per interface."""
+
+    def __init__(
+        self,
+        settings: FxiaokeSettings,
+        *,
+        clock: clocks.Clock | None = None,
+        logger: logging.Logger | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or clocks.default
+        self.log = logger or logging.getLogger("hub.adapters.fxiaoke")
+        self.retry = retry or default_retry(self.clock)
+        self.http = httpx.Client(
+            base_url=settings.base_url,
+            timeout=httpx.Timeout(
+                settings.timeout_seconds, connect=min(10.0, settings.timeout_seconds)
+            ),
+            follow_redirects=False,
+            headers={"Content-Type": "application/json", "User-Agent": "hub-fxiaoke/0.1"},
+        )
+        self.tokens = TokenCache(self._mint, margin=TOKEN_MARGIN, clock=self.clock.monotonic)
+        """The access token: reused until 600 s before expiry, minted by one
+        thread at a time (the others wait for it)."""
+        self.tenant: str | None = None
+        """corpId (corp_access_token flow) or ea (oauth flow), from the token call."""
+        self._refused: HubError | None = None
+        """Why the token call was refused, once it was: the credentials will not
+        get better within this run, so threads waiting for a token give up
+        at once instead of asking again."""
+        self._limiters: dict[str, SlidingWindow] = {}
+        self._lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+        """Requests sent per path (retries included), for tests and benchmarks."""
+        secrets.register(
+            [settings.app_secret.get_secret_value(), settings.permanent_code.get_secret_value()]
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- tokens ------------------------------------------------------------------
+
+    def _mint(self) -> tuple[str, float]:
+        """A token call (TokenCache calls it under its lock): the token and its lifetime."""
+        if self._refused is not None:
+            raise type(self._refused)(str(self._refused))
+        try:
+            return self._token_call()
+        except (AuthError, ConfigError) as exc:
+            self._refused = exc
+            raise
+
+    def _token_call(self) -> tuple[str, float]:
+        s = self.settings
+        credentials = {
+            "appId": s.app_id,
+            "appSecret": s.app_secret.get_secret_value(),
+            "permanentCode": s.permanent_code.get_secret_value(),
+        }
+        if s.auth == "oauth":
+            body = self._send(OAUTH_TOKEN_PATH, {**credentials, "grantType": "app_secret"}, {})
+            value, tenant = body.get("accessToken"), body.get("ea")
+        else:
+            body = self._send(LEGACY_TOKEN_PATH, credentials, {})
+            value, tenant = body.get("corpAccessToken"), body.get("corpId")
+        if not value or not tenant:
+            raise SourceError(f"Fxiaoke {self._token_path}: answer without a token")
+        secrets.register([str(value)])
+        self.tenant = str(tenant)
+        return str(value), float(body.get("expiresIn") or 7200)
+
+    @property
+    def _token_path(self) -> str:
+        return OAUTH_TOKEN_PATH if self.settings.auth == "oauth" else LEGACY_TOKEN_PATH
+
+    # -- business calls --------------------------------------------------------------
+
+    def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An authenticated call; the body as Fxiaoke answered it (errorCode 0)."""
+        token = self.tokens.get()
+        try:
+            return self._send(path, *self._authenticate(token, payload))
+        except TokenRefused:
+            self.tokens.invalidate(token)
+            self.log.info("Fxiaoke refused the access token (20016); minting a new one")
+        token = self.tokens.get()
+        try:
+            return self._send(path, *self._authenticate(token, payload))
+        except TokenRefused:
+            self.tokens.invalidate(token)
+            raise AuthError(
+                f"Fxiaoke {path}: a freshly minted access token was refused (errorCode 20016); "
+                "check that app_id, the enterprise and operator_user_id belong together"
+            ) from None
+
+    def _authenticate(
+        self, token: str, payload: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        op = self.settings.operator_user_id
+        tenant = self.tenant or ""
+        if self.settings.auth == "oauth":
+            headers = {"authorization": f"Bearer {token}", "x-fs-ea": tenant, "x-fs-userid": op}
+            return payload, headers
+        body = {"corpAccessToken": token, "corpId": tenant, "currentOpenUserId": op, **payload}
+        return body, {}
+
+    # -- one request, paced and retried --------------------------------------------------
+
+    def limiter(self, path: str) -> SlidingWindow:
+        """The rate-limit window of one interface, shared by every thread."""
+        with self._lock:
+            if path not in self._limiters:
+                if path in TOKEN_PATHS:
+                    limiter = SlidingWindow(path, TOKEN_CALLS_PER_MINUTE, 60.0, self.clock)
+                else:
+                    limiter = SlidingWindow(
+                        path, self.settings.calls_per_20s, RATE_WINDOW, self.clock
+                    )
+                self._limiters[path] = limiter
+            return self._limiters[path]
+
+    def _send(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """One call, retried by the hub's RetryPolicy while the answer is transient."""
+        return self.retry.call(
+            lambda: self._attempt(path, body, headers), f"Fxiaoke {self.settings.base_url}{path}"
+        )
+
+    def _attempt(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        self.limiter(path).acquire()
+        with self._lock:
+            self.calls[path] = self.calls.get(path, 0) + 1
+        try:
+            response = self.http.post(
+                path, params={"thirdTraceId": str(uuid.uuid4())}, json=body, headers=headers
+            )
+            return self._read_envelope(path, response)
+        except (Transient, httpx.TransportError) as exc:
+            # RetryPolicy has no hook to report a retry: say it here.
+            self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
+            raise
+
+    def _read_envelope(self, path: str, response: httpx.Response) -> dict[str, Any]:
+        where = f"Fxiaoke {path}"
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise Transient(f"HTTP {status}", retry_after=retry_after_seconds(response))
+        if 300 <= status < 400:
+            raise ConfigError(
+                f"{where}: {self.settings.base_url} answered a redirect (HTTP {status}); it is not "
+                "an OpenAPI gateway — use your cloud's open-… host (see `cloud` / `host`)"
+            )
+        if status != 200:
+            raise SourceError(f"{where}: HTTP {status} from {self.settings.base_url}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise Transient("the answer is not JSON") from None
+        if not isinstance(body, dict) or "errorCode" not in body:
+            raise SourceError(f"{where}: the answer has no errorCode; is `host` right?")
+        code = body.get("errorCode")
+        if code == 0:
+            return body
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise SourceError(f"{where}: unreadable errorCode {code!r}") from None
+        self._raise_for(path, code, body)
+        raise AssertionError("unreachable")
+
+    def _raise_for(self, path: str, code: int, body: dict[str, Any]) -> None:
+        action, meaning = classify(code, token_endpoint=path in TOKEN_PATHS)
+        said = str(body.get("errorMessage") or "")[:120]
+        trace = body.get("traceId")
+        detail = f"errorCode {code} on {path}" + (f", traceId {trace}" if trace else "")
+        if said:
+            detail += f"; Fxiaoke said: {said}"
+        detail = secrets.redact(detail)
+        if action is Action.RETRY:
+            raise Transient(f"{meaning} ({detail})")
+        if action is Action.REFRESH:
+            if path in TOKEN_PATHS:
+                raise AuthError(f"Fxiaoke refused the token request: {meaning} ({detail})")
+            raise TokenRefused(detail)
+        if action is Action.QUOTA:
+            raise QuotaExhausted(
+                f"Fxiaoke: {meaning} ({detail}); it resets at 00:00 Asia/Shanghai — "
+                "the sync stopped with its state saved and the next run continues from here"
+            )
+        if action is Action.CREDENTIALS:
+            raise AuthError(
+                f"Fxiaoke refused the app credentials: {meaning} ({detail}); check app_id, "
+                "app_secret and permanent_code in hub.toml"
+            )
+        if action is Action.PERMISSION:
+            raise AuthError(
+                f"Fxiaoke denied permission: {meaning} ({detail}); an admin must grant it in "
+                "the Fxiaoke console (app authorisation, visibility, data permissions)"
+            )
+        if action is Action.NO_QUOTA:
+            raise SourceError(
+                f"Fxiaoke: {meaning} ({detail}); buy an 'Open API' call pack for the tenant"
+            )
+        if action is Action.OPERATOR:
+            raise ConfigError(
+                f"Fxiaoke: {meaning} ({detail}): fix operator_user_id "
+                f"({self.settings.operator_user_id!r})"
+            )
+        raise FxiaokeRequestError(f"Fxiaoke refused the request: {meaning} ({detail})")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect"
+    if isinstance(exc, httpx.TransportError):
+        return f"network error ({type(exc).__name__})"
+    return str(exc) or type(exc).__name__

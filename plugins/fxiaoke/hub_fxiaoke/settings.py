@@ -1,0 +1,261 @@
+"""Settings of a Fxiaoke connection, as written in hub.toml.
+
+Field names on Fxiaoke objects differ between tenants (custom fields end in
+`__c`, and many preset fields are only known from `describe`), so every
+mapping below has a documented default that a connection can override.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from hub.model import ActivityKind, Customer, CustomerKind
+
+CLOUDS: dict[str, str] = {
+    "fxiaoke": "https://open.fxiaoke.com",
+    "huawei": "https://open-hwcloud.fxiaoke.com",
+    "alibaba": "https://open-ale.fxiaoke.com",
+    "frankfurt": "https://open-hws.fxiaoke.com",
+    "hongkong": "https://open-ksc.sharecrm.com",
+    "north_america": "https://open-na.sharecrm.com",
+}
+"""The documented OpenAPI gateways (`open-<login domain>`); private clouds set `host`."""
+
+Cloud = Literal["fxiaoke", "huawei", "alibaba", "frankfurt", "hongkong", "north_america"]
+
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CURRENCY = r"^[A-Z]{3}$"
+
+CUSTOMER_FIELDS: dict[str, str] = {
+    "name": "name",
+    "phone": "tel",
+    "email": "email",
+    "tier": "account_level",
+    "industry": "industry_level1",
+    "country": "country",
+}
+"""Canonical customer field → AccountObj field. `name` and `tel` are in the
+official examples; the others are the commonly used preset names: check them
+with `describe AccountObj` and override in `[connections.X.customers.fields]`."""
+
+_MAPPABLE_CUSTOMER_FIELDS = {
+    "name",
+    "kind",
+    "phone",
+    "email",
+    "credit_code",
+    "industry",
+    "region",
+    "country",
+    "tier",
+    "segment",
+    "lifecycle_stage",
+    "marketing_consent",
+    "tags",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerObject(_Strict):
+    """How AccountObj becomes customers."""
+
+    api_name: str = "AccountObj"
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Canonical field → Fxiaoke field, merged over `CUSTOMER_FIELDS`; "" unmaps."""
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Canonical field → {Fxiaoke option value → hub value}, e.g. tier {"1" = "A"}."""
+    kind: CustomerKind = CustomerKind.company
+
+    @field_validator("fields", "values")
+    @classmethod
+    def _known_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if name not in _MAPPABLE_CUSTOMER_FIELDS:
+                known = ", ".join(sorted(_MAPPABLE_CUSTOMER_FIELDS))
+                raise ValueError(f"{name!r} is not a customer field (one of {known})")
+        return value
+
+    def field_map(self) -> dict[str, str]:
+        merged = {**CUSTOMER_FIELDS, **self.fields}
+        return {k: v for k, v in merged.items() if v and k in Customer.model_fields}
+
+
+class ActivityObject(_Strict):
+    """One Fxiaoke object read as activities (one stream per object)."""
+
+    api_name: str
+    enabled: bool = True
+    kind: ActivityKind = ActivityKind.other
+    """The activity kind of every record, unless `kind_field` says otherwise."""
+    kind_field: str | None = None
+    kinds: dict[str, ActivityKind] = Field(default_factory=dict)
+    """Value of `kind_field` → kind; values not listed keep `kind`."""
+    customer_field: str | None = "account_id"
+    """Lookup to AccountObj. When empty, `related_object_data` is searched."""
+    manager_field: str = "owner"
+    occurred_at_field: str = "create_time"
+    """Epoch-ms field with the moment the activity happened (create_time if empty)."""
+    subject_field: str | None = "name"
+    content_field: str | None = None
+    status_field: str | None = "life_status"
+    amount_field: str | None = None
+    currency_field: str | None = None
+    """A field holding the ISO currency (multi-currency tenants); else `currency`."""
+    due_at_field: str | None = None
+    completed_at_field: str | None = None
+
+    @field_validator("api_name")
+    @classmethod
+    def _api_name(cls, value: str) -> str:
+        if not _API_NAME.match(value):
+            raise ValueError(f"{value!r} is not an object apiName (e.g. ActiveRecordObj)")
+        return value
+
+
+BUILTIN_ACTIVITIES: dict[str, dict[str, Any]] = {
+    "ActiveRecordObj": {
+        "kind": "note",
+        "content_field": "active_record_content",
+        "kind_field": "active_record_type",
+    },
+    "CheckinsObj": {
+        "kind": "visit",
+        "customer_field": "customer_id",
+        "content_field": "communicate_record",
+    },
+    "SalesOrderObj": {
+        "kind": "order",
+        "occurred_at_field": "order_time",
+        "amount_field": "order_amount",
+    },
+    "PaymentObj": {
+        "kind": "payment",
+        "occurred_at_field": "payment_time",
+        "amount_field": "payment_amount",
+        "content_field": "remark",
+    },
+}
+"""The objects read as activities unless disabled: follow-ups (跟进记录), field
+visits (外勤签到), sales orders and payments (回款). Field names from the
+official examples and Fxiaoke's own server code; override any of them."""
+
+
+class GoalObject(_Strict):
+    """How GoalValueObj (目标值) becomes goals: one goal per month with a value."""
+
+    enabled: bool = True
+    api_name: str = "GoalValueObj"
+    metric: str = Field(default="sales_amount", pattern=r"^[a-z][a-z0-9_]*$")
+    metrics_by_rule: dict[str, str] = Field(default_factory=dict)
+    """goal_rule_id → metric, for tenants with several target rules."""
+    unit: str | None = None
+    """Unit of non-money metrics (money metrics carry the currency)."""
+    derive: list[Literal["quarter", "year"]] = Field(default_factory=list)
+    """Also write quarterly and/or yearly goals summed from the months."""
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    """The target rule's start month: month m of fiscal year Y is in calendar
+    year Y when m >= start, else Y + 1."""
+
+    @model_validator(mode="after")
+    def _derivable(self) -> GoalObject:
+        if "year" in self.derive and self.fiscal_year_start_month != 1:
+            raise ValueError("derive = ['year'] needs fiscal_year_start_month = 1")
+        if "quarter" in self.derive and self.fiscal_year_start_month not in (1, 4, 7, 10):
+            raise ValueError("derive = ['quarter'] needs a fiscal year starting on a quarter")
+        return self
+
+
+class FxiaokeSettings(_Strict):
+    """A `[connections.NAME]` table with `adapter = "fxiaoke"`."""
+
+    auth: Literal["corp_access_token", "oauth"] = "corp_access_token"
+    """corp_access_token: `/cgi/corpAccessToken/get/V2`, credentials in the body;
+    oauth: `/oauth2.0/token`, Bearer token and x-fs-ea / x-fs-userid headers."""
+    cloud: Cloud | None = None
+    host: str | None = None
+    """Base URL of the gateway, for private clouds and fakes (instead of `cloud`)."""
+    app_id: str = Field(min_length=1)
+    app_secret: SecretStr
+    permanent_code: SecretStr
+    operator_user_id: str = Field(min_length=1)
+    """The employee every call runs as (use a CRM admin): an openUserId
+    `FSUID_…` with corp_access_token, a CRM employee id like `1000` with oauth."""
+    currency: str | None = Field(default=None, pattern=_CURRENCY)
+    """Currency of amounts (default: the hub's base currency)."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    calls_per_20s: int = Field(default=100, ge=1)
+    """Per-interface rate limit (documented: 100 calls / 20 s; more with 独立库)."""
+    concurrent_streams: bool = True
+    """Read all objects at the same time, within the same per-interface limit
+    (false: one after another)."""
+    reconcile_every_days: float | None = Field(default=7.0, ge=0)
+    """After this long an incremental read becomes a complete read, so records
+    deleted in Fxiaoke are tombstoned (None: only on --full-refresh)."""
+    managers_from: Literal["directory", "personnel"] = "directory"
+    """directory: /cgi/user/list (always readable); personnel: PersonnelObj,
+    incremental, needs the tenant's 人员 read permission and oauth ids."""
+    customers: CustomerObject = Field(default_factory=CustomerObject)
+    activities: list[ActivityObject] = Field(default_factory=list, validate_default=True)
+    """Built-in objects with overrides, and further objects, by api_name."""
+    goals: GoalObject = Field(default_factory=GoalObject)
+
+    @field_validator("host")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be a URL like https://open.fxiaoke.com")
+        return value.rstrip("/") if value else value
+
+    @field_validator("activities", mode="before")
+    @classmethod
+    def _merge_builtins(cls, value: Any) -> Any:
+        entries = list(value or [])
+        names = set()
+        merged: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                name = entry.get("api_name")
+                if name in names:
+                    raise ValueError(f"{name} is listed twice")
+                names.add(name)
+                entry = {**BUILTIN_ACTIVITIES.get(name, {}), **entry}
+            merged.append(entry)
+        for name, defaults in BUILTIN_ACTIVITIES.items():
+            if name not in names:
+                merged.append({"api_name": name, **defaults})
+        return merged
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FxiaokeSettings:
+        if self.cloud is not None and self.host is not None:
+            raise ValueError("set either cloud or host, not both")
+        op = self.operator_user_id
+        if self.auth == "corp_access_token" and not op.startswith("FSUID_"):
+            raise ValueError(
+                "operator_user_id: with auth = 'corp_access_token' this is an openUserId "
+                "starting with FSUID_ (look it up with /cgi/user/getByMobile)"
+            )
+        if self.auth == "oauth" and not op.lstrip("-").isdigit():
+            raise ValueError(
+                "operator_user_id: with auth = 'oauth' this is the CRM employee id "
+                "sent as x-fs-userid, e.g. 1000"
+            )
+        if self.managers_from == "personnel" and self.auth != "oauth":
+            raise ValueError(
+                "managers_from = 'personnel' needs auth = 'oauth': PersonnelObj.user_id is "
+                "the numeric employee id, while corp_access_token owners are FSUID_ ids"
+            )
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.host or CLOUDS[self.cloud or "fxiaoke"]
+
+    def activity_objects(self) -> list[ActivityObject]:
+        return [a for a in self.activities if a.enabled]

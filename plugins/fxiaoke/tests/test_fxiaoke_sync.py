@@ -1,0 +1,555 @@
+"""End to end: `hub sync` of a fake Fxiaoke tenant into a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from hub_fxiaoke.clock import VirtualClock
+from hub_fxiaoke.fake import SHANGHAI, DemoSizes, FakeFxiaoke, populate
+from hub_fxiaoke.paging import PRESET_QUERY
+from hub_fxiaoke.testing import HOST, assert_paced, mount
+from sqlalchemy import func, select
+
+from hub.cli import run as hub_cli
+from hub.errors import ExitCode
+from hub.model import ENTITIES
+from hub.store.tables import entity_tables, rejects, sync_state
+from hub.testing import Project
+
+CONNECTION = "fx"
+
+
+def make_project(
+    root: Path, settings: dict[str, Any], store_url: str | None = None, **hub: Any
+) -> Project:
+    project = Project(root, store_url=store_url)
+    project.configure({CONNECTION: {"adapter": "fxiaoke", **settings}}, **hub)
+    return project
+
+
+def count(project: Project, entity: str, *, live: bool = False) -> int:
+    table = entity_tables[entity]
+    query = select(func.count()).select_from(table).where(table.c.source == CONNECTION)
+    if live:
+        query = query.where(table.c.deleted_at.is_(None))
+    with project.store.read() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def by_source_id(project: Project, entity: str) -> dict[str, dict[str, Any]]:
+    return {r["source_id"]: r for r in project.rows(entity)}
+
+
+def results(report: Any) -> dict[str, Any]:
+    return {r.stream: r for r in report.results}
+
+
+# -- a tenant with far more than 10,000 accounts ----------------------------------------------
+
+
+def test_full_sync_of_more_than_10000_accounts_lands_each_once_with_its_owner(
+    vclock: VirtualClock, tmp_path: Path, sends: dict[str, list[float]]
+) -> None:
+    sizes = DemoSizes(accounts=10_250, follow_ups=30, visits=5, orders=5, payments=5, managers=40)
+    tenant = populate(FakeFxiaoke(clock=vclock), sizes)
+    with mount(tenant):
+        project = make_project(tmp_path, tenant.settings(HOST))
+        report = project.sync()
+    assert report.exit_code == ExitCode.OK, report.results
+    customers = results(report)["customers"]
+    assert (customers.read, customers.inserted, customers.rejected) == (10_250, 10_250, 0)
+    assert customers.batches == 11  # committed every 10 pages, below the default batch_size
+    rows = by_source_id(project, "customers")
+    assert set(rows) == set(tenant.objects["AccountObj"])  # every record, once
+    managers = by_source_id(project, "managers")
+    hub_id_of = {sid: row["id"] for sid, row in managers.items()}
+    for rid, record in tenant.objects["AccountObj"].items():
+        row = rows[rid]
+        if record["owner"]:
+            expected = tenant.employees[record["owner"][0]].open_user_id
+            assert (row["owner_source_id"], row["owner_id"]) == (expected, hub_id_of[expected])
+        else:
+            assert row["owner_source_id"] is None  # in the public pool
+    assert tenant.counters.queries["AccountObj"] == math.ceil(10_250 / 100)
+    assert 10013 not in tenant.counters.answered  # never ran into the offset wall
+    assert_paced(sends[PRESET_QUERY], 100, 20.0)  # under 100 calls / 20 s, all streams together
+
+
+def test_a_no_change_resync_costs_one_query_per_object(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    before = dict(fake.counters.queries)
+    report = project.sync()
+    assert report.exit_code == ExitCode.OK
+    spent = {api: n - before.get(api, 0) for api, n in fake.counters.queries.items()}
+    assert spent == {
+        "AccountObj": 1,
+        "ActiveRecordObj": 1,
+        "CheckinsObj": 1,
+        "SalesOrderObj": 1,
+        "PaymentObj": 1,
+        "GoalValueObj": 1,
+    }
+    assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in report.results)
+
+
+@pytest.mark.parametrize("concurrent", [True, False], ids=["side-by-side", "one-by-one"])
+def test_objects_are_read_side_by_side_within_one_rate_limit(
+    concurrent: bool, vclock: VirtualClock, tmp_path: Path, sends: dict[str, list[float]]
+) -> None:
+    sizes = DemoSizes(
+        accounts=3000, follow_ups=3000, visits=1500, orders=1500, payments=1500, managers=20
+    )
+    tenant = populate(FakeFxiaoke(clock=vclock), sizes)
+    queried: list[str] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        if request.url.path == PRESET_QUERY:
+            api = json.loads(request.content)["data"]["dataObjectApiName"]
+            queried.append(api)
+            if api == "AccountObj":
+                # Real time on the wire (the pacing runs on the virtual clock): the
+                # other streams' threads have time to start while accounts are read.
+                time.sleep(0.02)
+        return tenant.handle(request)
+
+    project = make_project(tmp_path, {**tenant.settings(HOST), "concurrent_streams": concurrent})
+    with respx.mock() as router:
+        router.route().mock(side_effect=recording)
+        report = project.sync()
+    assert report.exit_code == ExitCode.OK, report.results
+    activity_objects = ("ActiveRecordObj", "CheckinsObj", "SalesOrderObj", "PaymentObj")
+    assert count(project, "customers") == 3000
+    assert count(project, "activities") == sum(len(tenant.objects[o]) for o in activity_objects)
+    last_account_page = max(i for i, api in enumerate(queried) if api == "AccountObj")
+    first_pages = [queried.index(api) for api in (*activity_objects, "GoalValueObj")]
+    if concurrent:
+        assert all(first < last_account_page for first in first_pages), (
+            first_pages,
+            last_account_page,
+            queried[:40],
+        )
+    else:
+        assert all(first > last_account_page for first in first_pages)
+    assert len(queried) > 100  # more than one window's worth of calls...
+    assert_paced(sends[PRESET_QUERY], 100, 20.0)  # ...and all streams together kept the limit
+    assert tenant.counters.token_calls == 1  # one token for every stream
+
+
+# -- changes between two syncs ------------------------------------------------------------------
+
+
+def test_changes_invalidations_and_new_records_are_picked_up_exactly(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, store_url: str
+) -> None:
+    project = make_project(tmp_path, settings, store_url)
+    assert project.sync().exit_code == ExitCode.OK
+    first = {e: by_source_id(project, e) for e in ENTITIES}
+
+    accounts = sorted(fake.objects["AccountObj"])
+    renamed, moved, dropped = accounts[1], accounts[2], accounts[3]
+    fake.update("AccountObj", renamed, name="北京改名科技股份有限公司")
+    fake.update("AccountObj", moved, owner=["1004"])
+    fake.invalidate("AccountObj", dropped)
+    new = [fake.add("AccountObj", {"name": f"新客户{i}", "owner": ["1005"]}) for i in range(2)]
+    follow_up = fake.add(
+        "ActiveRecordObj",
+        {"owner": ["1005"], "account_id": new[0], "active_record_content": "首访"},
+    )
+    order = sorted(fake.objects["SalesOrderObj"])[0]
+    fake.update("SalesOrderObj", order, order_amount="8888.80")
+    fake.update_employee("1002", name="周改名", is_stop=True)
+
+    report = project.sync()
+    assert report.exit_code == ExitCode.OK, report.results
+    got = results(report)
+    assert (got["customers"].inserted, got["customers"].updated, got["customers"].deleted) == (
+        2,
+        2,
+        1,
+    )
+    assert (got["ActiveRecordObj"].inserted, got["ActiveRecordObj"].updated) == (1, 0)
+    assert (got["SalesOrderObj"].inserted, got["SalesOrderObj"].updated) == (0, 1)
+    assert (got["managers"].read, got["managers"].updated) == (1, 1)
+
+    customers = by_source_id(project, "customers")
+    assert customers[renamed]["name"] == "北京改名科技股份有限公司"
+    assert customers[moved]["owner_source_id"] == fake.employees["1004"].open_user_id
+    assert customers[moved]["owner_id"] is not None
+    assert customers[dropped]["deleted_at"] is True
+    assert all(customers[n]["deleted_at"] is False for n in new)
+    untouched = set(accounts) - {renamed, moved, dropped}
+    assert all(customers[a] == first["customers"][a] for a in untouched)
+    activities = by_source_id(project, "activities")
+    assert activities[f"SalesOrderObj:{order}"]["amount"] == Decimal("8888.80")
+    assert activities[f"ActiveRecordObj:{follow_up}"]["customer_id"] == customers[new[0]]["id"]
+    manager = by_source_id(project, "managers")[fake.employees["1002"].open_user_id]
+    assert (manager["name"], manager["active"]) == ("周改名", False)
+
+
+@pytest.mark.parametrize("list_invalid", [True, False], ids=["invalid-listed", "invalid-hidden"])
+def test_reconciliation_tombstones_records_that_vanished(
+    list_invalid: bool, fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    fake.list_invalid = list_invalid
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.invalidate("AccountObj", accounts[0])
+    fake.delete("AccountObj", accounts[0])  # gone for good: no query returns it again
+    fake.invalidate("AccountObj", accounts[1])  # in the recycle bin
+    report = project.sync()
+    seen = by_source_id(project, "customers")
+    assert seen[accounts[0]]["deleted_at"] is False  # an incremental read cannot know
+    assert seen[accounts[1]]["deleted_at"] is list_invalid
+    assert results(report)["customers"].deleted == int(list_invalid)
+
+    project.configure({CONNECTION: {"adapter": "fxiaoke", **settings, "reconcile_every_days": 0}})
+    report = project.sync(streams=["customers"])
+    assert report.exit_code == ExitCode.OK
+    seen = by_source_id(project, "customers")
+    assert seen[accounts[0]]["deleted_at"] is True
+    assert seen[accounts[1]]["deleted_at"] is True
+    assert count(project, "customers", live=True) == len(accounts) - 2
+
+
+# -- trouble: the same result as a clean run --------------------------------------------------------
+
+
+def twins(vclock: VirtualClock, sizes: DemoSizes) -> tuple[FakeFxiaoke, FakeFxiaoke]:
+    """Two identical tenants (same seed, same moment)."""
+    return populate(FakeFxiaoke(clock=vclock), sizes), populate(FakeFxiaoke(clock=vclock), sizes)
+
+
+def store_content(project: Project) -> dict[str, list[dict[str, Any]]]:
+    return {entity: project.rows(entity) for entity in ENTITIES}
+
+
+MEDIUM = DemoSizes(accounts=900, follow_ups=700, visits=150, orders=250, payments=200, managers=10)
+
+
+def test_token_expiry_rate_limit_bursts_and_busy_answers_change_nothing(
+    vclock: VirtualClock, tmp_path: Path
+) -> None:
+    clean, troubled = twins(vclock, MEDIUM)
+    with mount(clean):
+        reference = make_project(tmp_path / "clean", clean.settings(HOST))
+        assert reference.sync().exit_code == ExitCode.OK
+
+    troubled.at_call(10, troubled.expire_tokens)  # while several streams are reading
+    troubled.fail(30004, times=3, after_calls=8)
+    troubled.fail(14001, times=1, after_calls=15)
+    troubled.fail(-1, times=2, after_calls=25)
+    troubled.fail(50009, times=1, after_calls=30)
+
+    def burst_from_another_client() -> None:
+        troubled.calls_per_20s = 1  # the window is full for a moment...
+        troubled.at_call(3, lambda: setattr(troubled, "calls_per_20s", 100))
+
+    troubled.at_call(35, burst_from_another_client)
+    with mount(troubled):
+        project = make_project(tmp_path / "troubled", troubled.settings(HOST))
+        report = project.sync()
+    assert report.exit_code == ExitCode.OK, report.results
+    assert troubled.counters.answered[20016] >= 1
+    assert troubled.counters.token_calls == 2  # one new token, however many streams were refused
+    assert troubled.counters.answered[30004] >= 4
+    assert store_content(project) == store_content(reference)
+
+
+def saved_states(project: Project) -> dict[str, dict[str, Any]]:
+    with project.store.read() as conn:
+        rows = conn.execute(select(sync_state.c.stream, sync_state.c.state)).all()
+    return {stream: state for stream, state in rows if state}
+
+
+@pytest.mark.parametrize("concurrent", [True, False], ids=["side-by-side", "one-by-one"])
+def test_daily_quota_stops_cleanly_and_the_next_day_continues(
+    concurrent: bool, vclock: VirtualClock, tmp_path: Path
+) -> None:
+    clean, limited = twins(vclock, MEDIUM)
+    hub = {"sync": {"batch_size": 250}}
+    with mount(clean):
+        reference = make_project(tmp_path / "clean", clean.settings(HOST), **hub)
+        assert reference.sync().exit_code == ExitCode.OK
+    clean_calls = sum(clean.counters.queries.values())
+
+    limited.daily_quota = 16  # runs out in the middle of an object (ActiveRecordObj one by one)
+    settings = {**limited.settings(HOST), "concurrent_streams": concurrent}
+    with mount(limited):
+        project = make_project(tmp_path / "limited", settings, **hub)
+        first = project.sync()
+        assert first.exit_code == ExitCode.QUOTA
+        stopped = next(r for r in first.results if r.status == "quota")
+        assert "daily OpenAPI quota exhausted" in stopped.error
+        assert "next run continues" in stopped.error
+        assert {r.status for r in first.results} <= {"ok", "quota", "stopped", "skipped"}
+        stored_before = store_content(project)
+        if not concurrent:  # which stream stops where depends on how the threads took turns
+            assert saved_states(project)[stopped.stream]["pass"]["after_id"]  # position kept
+            assert count(project, ENTITIES_OF[stopped.stream]) > 0
+
+        again = project.sync()  # same day: still exhausted, nothing lost
+        assert again.exit_code == ExitCode.QUOTA
+        assert store_content(project) == stored_before
+
+        tomorrow = dt.datetime.fromtimestamp(vclock.time(), SHANGHAI).date() + dt.timedelta(1)
+        midnight = dt.datetime.combine(tomorrow, dt.time(0, 0, 1), SHANGHAI).timestamp()
+        vclock.advance(midnight - vclock.time())
+        limited.daily_quota = None
+        final = project.sync()
+    assert final.exit_code == ExitCode.OK, final.results
+    assert store_content(project) == store_content(reference)
+    spent = sum(limited.counters.queries.values())
+    streams = len(final.results)
+    if concurrent:
+        # Pages a sibling read but had not committed when the quota stopped the
+        # connection are read again: at most what a batch holds (3 pages at
+        # batch_size 250) and the two batches waiting in the engine's queue.
+        assert spent <= clean_calls + streams + (streams - 1) * 3 * 3
+    else:
+        assert spent <= clean_calls + streams  # resumed where it stopped, re-read nothing
+
+
+ENTITIES_OF = {
+    "managers": "managers",
+    "customers": "customers",
+    "ActiveRecordObj": "activities",
+    "CheckinsObj": "activities",
+    "SalesOrderObj": "activities",
+    "PaymentObj": "activities",
+    "goals": "goals",
+}
+
+
+# -- refused credentials and permissions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        (lambda f, s: s.update(app_secret="0" * 32), "appSecret is missing or illegal"),
+        (lambda f, s: s.update(permanent_code="A" * 32), "permanentCode is wrong"),
+        (lambda f, s: setattr(f, "app_authorised", False), "not authorised the app"),
+    ],
+    ids=["wrong-app-secret", "wrong-permanent-code", "no-permission"],
+)
+def test_refused_credentials_exit_with_the_auth_code_and_write_nothing(
+    setup: Any, words: str, fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    settings = dict(settings)
+    setup(fake, settings)
+    project = make_project(tmp_path, settings)
+    report = project.sync()
+    assert report.exit_code == ExitCode.SOURCE
+    failed = [r for r in report.results if r.status == "source-error"]
+    assert failed and all(words in r.error for r in failed)
+    assert all(r.status in ("source-error", "stopped", "skipped") for r in report.results)
+    assert all(count(project, entity) == 0 for entity in ENTITIES)
+    assert fake.counters.token_calls == 1  # refused once: no stream asks again
+    for secret in (settings["app_secret"], settings["permanent_code"]):
+        assert all(secret not in str(r.error) for r in report.results)
+
+
+def test_cli_sync_and_check_report_refused_credentials(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path, {**settings, "app_secret": "0" * 32})
+    config = str(project.config_path)
+    assert hub_cli(["-C", config, "sync"]) == ExitCode.SOURCE
+    err = capsys.readouterr().err
+    assert "appSecret is missing or illegal" in err and "0" * 32 not in err
+    assert hub_cli(["-C", config, "check"]) == ExitCode.SOURCE
+    out = capsys.readouterr().out
+    assert "FAIL fx:" in out and "appSecret is missing or illegal (errorCode 10006" in out
+
+
+# -- hub check ----------------------------------------------------------------------------------
+
+
+def check(project: Project, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = hub_cli(["-C", str(project.config_path), "check"])
+    return code, capsys.readouterr().out
+
+
+def test_check_lists_what_it_can_read(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = check(make_project(tmp_path, settings), capsys)
+    assert code == ExitCode.OK
+    assert "token ok; readable: managers (directory), customers (AccountObj)" in out
+    assert not (tmp_path / "hub.db").exists()  # check reads, it never writes
+
+
+def test_check_explains_the_personnel_permission_trap(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.personnel_readable = False
+    oauth = {**fake.settings(HOST, "oauth"), "managers_from": "personnel"}
+    code, out = check(make_project(tmp_path, oauth), capsys)
+    assert code == ExitCode.SOURCE
+    assert "PersonnelObj answered no rows" in out and "data-sharing rule" in out
+
+
+def test_check_names_an_object_the_tenant_lacks(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del fake.objects["CheckinsObj"]
+    code, out = check(make_project(tmp_path, settings), capsys)
+    assert code == ExitCode.CONFIG  # the fix is in hub.toml
+    assert "CheckinsObj: the tenant has no object 'CheckinsObj'" in out
+    assert "add {api_name = 'CheckinsObj', enabled = false} to [[connections.fx.activities]]" in out
+
+
+def test_check_names_a_misspelt_object_and_its_likely_name(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    misspelt = {**settings, "activities": [{"api_name": "SalesOrdrObj", "kind": "order"}]}
+    code, out = check(make_project(tmp_path, misspelt), capsys)
+    assert code == ExitCode.CONFIG
+    assert "the tenant has no object 'SalesOrdrObj' (did you mean 'SalesOrderObj'?)" in out
+
+
+def test_check_tells_a_refused_object_from_a_missing_one(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.fail(15003, path="/cgi/crm/v2/data/query")  # the object exists; reading it is refused
+    code, out = check(make_project(tmp_path, settings), capsys)
+    assert code == ExitCode.SOURCE  # fixed in the Fxiaoke console, not in hub.toml
+    assert "customers (AccountObj): Fxiaoke denied permission" in out
+
+
+def test_check_names_an_unknown_operator(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nobody = {**settings, "operator_user_id": "FSUID_NOBODY"}
+    code, out = check(make_project(tmp_path, nobody), capsys)
+    assert code == ExitCode.CONFIG
+    assert "operator_user_id not found" in out and "FSUID_NOBODY" in out
+
+
+def test_check_names_a_dead_host(
+    settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = {**settings, "host": "http://127.0.0.1:9"}  # nothing listens on the discard port
+    code, out = check(make_project(tmp_path, dead), capsys)
+    assert code == ExitCode.SOURCE
+    assert "http://127.0.0.1:9/cgi/corpAccessToken/get/V2: still failing" in out
+    assert "cannot connect" in out
+
+
+def test_check_reads_objects_one_by_one_when_the_object_list_is_refused(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.fail(15003, path="/cgi/crm/v2/object/list")
+    code, out = check(make_project(tmp_path, settings), capsys)
+    assert code == ExitCode.OK
+    assert "readable: managers (directory), customers (AccountObj), ActiveRecordObj" in out
+
+
+# -- values in the store -------------------------------------------------------------------------------
+
+
+def test_amounts_and_business_days_survive_the_store(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, store_url: str
+) -> None:
+    late = int(dt.datetime(2026, 10, 1, 0, 30, tzinfo=SHANGHAI).timestamp() * 1000)
+    pid = fake.add(
+        "PaymentObj",
+        {"owner": ["1001"], "payment_amount": "1234.50", "payment_time": late},
+        at_ms=fake.now_ms() - 86_400_000 * 3,
+    )
+    project = make_project(tmp_path, settings, store_url)
+    assert project.sync().exit_code == ExitCode.OK
+    payment = by_source_id(project, "activities")[f"PaymentObj:{pid}"]
+    assert payment["amount"] == Decimal("1234.50") and isinstance(payment["amount"], Decimal)
+    assert payment["currency"] == "CNY"
+    assert payment["occurred_at"].astimezone(SHANGHAI).date() == dt.date(2026, 10, 1)
+    goal = next(g for g in project.rows("goals") if g["target"] is not None)
+    assert isinstance(goal["target"], Decimal)
+
+
+def test_a_bad_record_is_rejected_with_its_id_and_field_and_the_rest_lands(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    bad = fake.add("SalesOrderObj", {"owner": ["1001"], "order_amount": "十二元", "order_time": 1})
+    project = make_project(tmp_path, settings)
+    report = project.sync()
+    assert report.exit_code == ExitCode.REJECTS
+    assert results(report)["SalesOrderObj"].rejected == 1
+    with project.store.read() as conn:
+        reason, raw = conn.execute(select(rejects.c.reason, rejects.c.raw)).one()
+    assert reason == f"SalesOrderObj {bad}: order_amount: not a number: '十二元'"
+    assert "****" in raw["owner__r"]["phone"]  # personal data masked in the rejects table
+    assert (
+        count(project, "activities")
+        == sum(
+            len(fake.objects[o])
+            for o in ("ActiveRecordObj", "CheckinsObj", "SalesOrderObj", "PaymentObj")
+        )
+        - 1
+    )
+
+
+def test_a_run_killed_mid_object_resumes_with_nothing_lost_or_doubled(
+    vclock: VirtualClock, tmp_path: Path
+) -> None:
+    clean, crashing = twins(vclock, MEDIUM)
+    hub = {"sync": {"batch_size": 250}}
+    with mount(clean):
+        reference = make_project(tmp_path / "clean", clean.settings(HOST), **hub)
+        assert reference.sync().exit_code == ExitCode.OK
+
+    follow_up_pages = [0]
+
+    def crash_on_the_fifth_follow_up_page(request: httpx.Request) -> httpx.Response:
+        if b'"ActiveRecordObj"' in request.content:
+            follow_up_pages[0] += 1
+            if follow_up_pages[0] == 5:
+                raise KeyboardInterrupt  # what SIGTERM becomes in `hub sync`
+        return crashing.handle(request)
+
+    project = make_project(tmp_path / "crash", crashing.settings(HOST), **hub)
+    with respx.mock() as router:
+        router.route().mock(side_effect=crash_on_the_fifth_follow_up_page)
+        assert project.sync().exit_code == ExitCode.INTERRUPTED
+    follow_ups = [a for a in project.rows("activities") if "ActiveRecordObj:" in a["source_id"]]
+    assert 300 <= len(follow_ups) < len(clean.objects["ActiveRecordObj"])  # one batch landed
+    with mount(crashing):
+        assert project.sync().exit_code == ExitCode.OK
+    assert store_content(project) == store_content(reference)
+
+
+def test_custom_objects_are_read_through_the_custom_endpoint(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    account = sorted(fake.objects["AccountObj"])[0]
+    meeting = fake.add(
+        "object_Hk2p1__c",
+        {"name": "季度回顾会", "owner": ["1001"], "field_acc__c": account, "meeting_at__c": 1},
+        at_ms=fake.now_ms() - 86_400_000,
+    )
+    custom = {
+        "api_name": "object_Hk2p1__c",
+        "kind": "meeting",
+        "customer_field": "field_acc__c",
+        "occurred_at_field": "meeting_at__c",
+    }
+    project = make_project(tmp_path, {**settings, "activities": [custom]})
+    report = project.sync(streams=["object_Hk2p1__c"])
+    assert report.exit_code == ExitCode.OK
+    row = by_source_id(project, "activities")[f"object_Hk2p1__c:{meeting}"]
+    assert (row["kind"], row["subject"]) == ("meeting", "季度回顾会")
+    assert row["occurred_at"] == dt.datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=dt.UTC)
+    assert any(r.url.path == "/cgi/crm/custom/v2/data/query" for r in fake.counters.recent)
