@@ -9,6 +9,9 @@ prints two lists from the samples:
   (the time spent in it and everything it calls);
 - self: the share of samples with the function at the top of the stack.
 
+With `--resync-changed` the profiled run is the re-sync after 1% of the
+rows changed in place (the first sync runs unprofiled before it).
+
 The raw stacks are kept (`bench/profiles/*.txt`, collapsed format) and a
 speedscope file can be written with `--speedscope` for a flame graph view.
 
@@ -25,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from generate import Plan, ensure, parse_size, size_label
-from hub_project import write_project
+from hub_project import replace_file, write_project
 from measure import run
 
 BENCH = Path(__file__).resolve().parent
@@ -81,6 +84,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--speedscope", action="store_true", help="also write a speedscope file")
+    parser.add_argument(
+        "--resync-changed", action="store_true", help="profile the 1%%-changed re-sync instead"
+    )
     args = parser.parse_args()
 
     label = size_label(args.size)
@@ -88,13 +94,17 @@ def main() -> None:
     ensure(data, Plan.for_activities(args.size))
     work = BENCH / "data" / "runs" / label / "profile"
     store = f"sqlite:///{work / 'hub.db'}" if args.store == "sqlite" else args.store
-    write_project(work, data, store)
+    activities = write_project(work, data, store)
     run([args.hub, "sync", "--stream", "managers", "--stream", "customers"], cwd=work, ok=(0, 5))
+    if args.resync_changed:
+        run([args.hub, "sync", "--stream", "activities"], cwd=work, ok=(0, 5))
+        replace_file(activities, data / "activities_changed.csv")
 
     PROFILES.mkdir(exist_ok=True)
     py_spy = Path(sys.executable).parent / "py-spy"
     kind = "sqlite" if args.store == "sqlite" else "postgres"
-    stacks = PROFILES / f"ingest-{label}-{kind}.txt"
+    case = "-resync-changed" if args.resync_changed else ""
+    stacks = PROFILES / f"ingest-{label}-{kind}{case}.txt"
     hub = [str(args.hub), "sync", "--stream", "activities"]
     record = [str(py_spy), "record", "--rate", str(args.rate), "--nonblocking"]
     subprocess.run(
@@ -103,7 +113,7 @@ def main() -> None:
         check=False,
         capture_output=True,
     )
-    if args.speedscope:
+    if args.speedscope and not args.resync_changed:
         write_project(work, data, store)
         run(
             [args.hub, "sync", "--stream", "managers", "--stream", "customers"], cwd=work, ok=(0, 5)
