@@ -274,3 +274,29 @@ def test_a_sweep_after_a_large_load_on_postgresql_plans_with_fresh_statistics(
     assert {k: when for k, (_, when) in stats().items()} == {
         k: when for k, (_, when) in analyzed.items()
     }
+
+
+def test_digests_are_found_and_kept_across_many_ids(store_url: str) -> None:
+    """Batches larger than one IN list (ID_CHUNK): every digest is found, and
+    the rows kept unchanged survive the sweep of a complete read, the others not."""
+    from hub.store.records import ID_CHUNK
+
+    store = Store(store_url)
+    store.upgrade()
+    w = writer(store, "customers")
+    count = 2 * ID_CHUNK + 3
+    ids = [f"c{i}" for i in range(count)]
+    with store.begin() as conn:
+        w.upsert(conn, [customer(i) for i in ids], 1, NOW, {i: f"d-{i}" for i in ids})
+    with store.read() as conn:
+        found = w.stored_digests(conn, [*ids, "unknown"])
+        assert w.stored_digests(conn, []) == {}
+    assert found == {i: f"d-{i}" for i in ids}
+    kept = ids[: count - 2]  # the last two are not in the next complete read
+    with store.begin() as conn:
+        w.keep(conn, [(i, f"d-{i}") for i in kept], 2)
+        assert w.sweep(conn, 2, NOW) == 2
+    with store.read() as conn:
+        live = {r.source_id for r in iter_records(conn, "customers")}
+        assert w.stored_digests(conn, ids) == {i: f"d-{i}" for i in kept}
+    assert live == set(kept)

@@ -72,6 +72,13 @@ class UpsertCounts:
     unchanged: int = 0
 
 
+ID_CHUNK = 500
+"""Source ids per `IN (…)` list on SQLite: under the 999 variables the oldest
+SQLite builds allow, and one fixed size, so the driver's statement cache
+reuses the prepared statement (SQLAlchemy's expanding IN compiled a new
+statement of 5,000 parameters for every batch)."""
+
+
 def _compile_dialect(name: str) -> Dialect:
     """A dialect with positional parameters, so rows can be plain tuples."""
     if name == "sqlite":
@@ -219,11 +226,17 @@ class RecordWriter:
         self._arrange_mark = itemgetter(
             *(mark_layout.index(n) for n in compiled_mark.positiontup or ())
         )
-        self._digest_query = select(seen.c.source_id, seen.c.digest).where(
-            seen.c.connection == bindparam("connection"),
-            seen.c.stream == bindparam("stream"),
-            seen.c.source_id.in_(bindparam("ids", expanding=True)),
-            seen.c.digest.is_not(None),
+        # Per batch: the digests of its ids, and a new generation for the ids the
+        # adapter found unchanged. Written by hand for IN lists of a fixed size
+        # (SQLite, see ID_CHUNK) or one array (PostgreSQL) per statement.
+        if dialect_name == "sqlite":
+            where = "connection = ? AND stream = ? AND source_id IN ({marks})"
+            self._keep_sql = f"UPDATE seen SET generation = ? WHERE {where}"
+        else:
+            where = "connection = %s AND stream = %s AND source_id = ANY(%s)"
+            self._keep_sql = f"UPDATE seen SET generation = %s WHERE {where}"
+        self._digest_sql = (
+            f"SELECT source_id, digest FROM seen WHERE {where} AND digest IS NOT NULL"
         )
         forget = (
             update(seen)
@@ -323,8 +336,11 @@ class RecordWriter:
         )
 
     def keep(self, conn: Connection, unchanged: Sequence[tuple[str, str]], generation: int) -> None:
-        """Rows the adapter found unchanged by their digest: (source id, digest)."""
-        self.mark_seen(conn, unchanged, generation)
+        """Rows the adapter found unchanged by their digest: (source id, digest).
+        Their `seen` rows exist with that digest; only the generation moves."""
+        ids = [source_id for source_id, _ in unchanged]
+        for chunk, sql in self._id_statements(self._keep_sql, ids):
+            conn.exec_driver_sql(sql, (generation, self.connection, self.stream, *chunk))
 
     def start_bulk_load(self, conn: Connection) -> bool:
         """Loading into an empty table on SQLite: drop its secondary indexes
@@ -349,11 +365,24 @@ class RecordWriter:
     def stored_digests(self, conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
         """Digests of the live stored rows among `source_ids`: a source row
         whose digest matches is unchanged and need not be parsed again."""
-        if not source_ids:
-            return {}
-        params = {"connection": self.connection, "stream": self.stream, "ids": list(source_ids)}
-        rows = conn.execute(self._digest_query, params).all()
-        return dict(rows)  # type: ignore[arg-type]
+        found: dict[str, str] = {}
+        for chunk, sql in self._id_statements(self._digest_sql, source_ids):
+            found.update(conn.exec_driver_sql(sql, (self.connection, self.stream, *chunk)).all())
+        return found
+
+    def _id_statements(
+        self, template: str, ids: Sequence[str]
+    ) -> Iterator[tuple[tuple[Any, ...], str]]:
+        """(id parameters, statement) for `ids`: IN lists of ID_CHUNK on SQLite,
+        one array on PostgreSQL."""
+        if not ids:
+            return
+        if self.dialect_name != "sqlite":
+            yield (list(ids),), template
+            return
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = tuple(ids[start : start + ID_CHUNK])
+            yield chunk, template.format(marks=",".join("?" * len(chunk)))
 
     def tombstone(self, conn: Connection, deletes: Sequence[Tombstone], now: dt.datetime) -> int:
         if not deletes:
