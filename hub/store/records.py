@@ -475,7 +475,7 @@ def resolve_references(
 ) -> None:
     """Fill reference hub ids of `connection`'s rows whose targets arrived later."""
     reference_sources = reference_sources or {}
-    refresh_statistics(conn, links, *entity_tables.values())
+    refresh_statistics(conn, links, seen, *entity_tables.values())
     for entity, model in ENTITIES.items():
         t = entity_tables[entity]
         for source_field, hub_field, target in reference_fields(model):

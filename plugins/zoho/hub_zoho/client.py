@@ -37,12 +37,14 @@ API = "/crm/v8"
 STANDARD_MODULES = {"Accounts", "Contacts", "Calls", "Tasks", "Events", "Notes", "Deals", "Leads"}
 
 _REFRESHABLE = {"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"}
-TOKEN_ATTEMPTS = 3
+TOKEN_ATTEMPTS = 4
 """Tokens one request may try: the first one refused is replaced; so is a later one
 once the API has accepted some token of the connection (a refusal is then an expiry
 racing other threads, not wrong credentials or a wrong data centre). Deciding this
 per connection rather than per token keeps a thread from calling a fresh token
-"never worked" while another thread's success with it is still on its way back."""
+"never worked" while another thread's success with it is still on its way back.
+Four, not two: while many threads share a token, one request can be the one that
+meets several expiries (or displacements by other apps' mints) in a row."""
 
 
 class ZohoApiError(SourceDataError):
