@@ -33,6 +33,7 @@ COMMANDS = {
     "rules": "hub.cli.rules:rules",
     "period": "hub.cli.rules:period",
     "report": "hub.cli.reports:report",
+    "demo": "hub.cli.demo:demo",
 }
 
 

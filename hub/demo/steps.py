@@ -1,0 +1,169 @@
+"""What `hub demo` does, one step after another.
+
+Each step is a function of the shared `DemoRun`; `STEPS` is the order. A new
+capability joins the demo as one more line there (identity resolution goes
+between `sync_sources` and `run_rules`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from hub.config import HubConfig, load_config
+from hub.demo import fakes
+from hub.demo.company import PERIOD, DemoCompany, build_company
+from hub.demo.project import check_target, write_project
+from hub.errors import ExitCode
+from hub.periods import parse_period
+from hub.plugins import get_registry
+from hub.reports import compliance, incentives, scorecard
+from hub.reports.html import render
+from hub.reports.source import ReportSource
+from hub.store.database import Store
+from hub.sync.engine import SyncEngine, SyncOptions
+from hub.sync.progress import LogProgress, RichProgress
+
+
+@dataclass
+class DemoRun:
+    target: Path
+    fixed_ports: bool = True
+    company: DemoCompany | None = None
+    running: fakes.RunningFakes | None = None
+    config_path: Path | None = None
+    lines: list[str] = field(default_factory=list)
+    """What happened, one line per step, printed at the end."""
+    exit_code: ExitCode = ExitCode.OK
+
+    @property
+    def config(self) -> HubConfig:
+        assert self.config_path is not None
+        return load_config(str(self.config_path))
+
+
+def build(run: DemoRun) -> None:
+    run.company = build_company()
+
+
+def start_fakes(run: DemoRun) -> None:
+    assert run.company is not None
+    run.running = fakes.start(run.company, fixed_ports=run.fixed_ports)
+    run.lines.append(
+        f"fake Fxiaoke at {run.running.fxiaoke_url}, fake Zoho CRM at {run.running.zoho_url}"
+    )
+
+
+def write_files(run: DemoRun) -> None:
+    assert run.company is not None and run.running is not None
+    settings = (run.running.fxiaoke_settings(), run.running.zoho_settings())
+    run.config_path = write_project(run.target, run.company, settings)
+    run.lines.append(f"project: {run.config_path} (HR roster in {run.target / 'data'})")
+
+
+def sync_sources(run: DemoRun) -> None:
+    config = run.config
+    progress = RichProgress() if sys.stderr.isatty() else LogProgress()
+    engine = SyncEngine(config, get_registry(), Store(config.store_url()), progress=progress)
+    report = engine.run(SyncOptions())
+    totals: dict[str, int] = {}
+    rejected = 0
+    for r in report.results:
+        totals[r.connection] = totals.get(r.connection, 0) + r.read
+        rejected += r.rejected
+    read = ", ".join(f"{n} from {c}" for c, n in totals.items())
+    run.lines.append(
+        f"synced {read} into {config.store_url().split('///')[-1]}; "
+        f"{rejected} broken rows kept aside (`hub rejects`)"
+    )
+    if report.exit_code not in (ExitCode.OK, ExitCode.REJECTS):
+        failed = [f"{r.connection}/{r.stream}: {r.error}" for r in report.results if r.error]
+        raise click.ClickException(
+            f"the demo sync failed ({report.status}): {'; '.join(failed) or report.error}"
+        )
+
+
+def run_rules(run: DemoRun) -> None:
+    from hub.rules.engine import RuleEngine
+
+    config = run.config
+    engine = RuleEngine(config, get_registry(), Store(config.store_url()))
+    report = engine.run(parse_period(PERIOD), None)
+    results = sum(sum(r.counts.values()) for r in report.rules)
+    run.lines.append(
+        f"ran {len(report.rules)} rules for {PERIOD} (version {report.version}): {results} results"
+    )
+
+
+def write_report(run: DemoRun) -> None:
+    config = run.config
+    store = Store(config.store_url())
+    with store.read() as conn:
+        reports = [
+            build(ReportSource(conn, PERIOD, None, unmasked=False))
+            for build in (scorecard.build, incentives.build, compliance.build)
+        ]
+    path = run.target / f"report-{PERIOD}.html"
+    path.write_text(render(f"明远贸易 Mingyuan Trading — {PERIOD}", reports), encoding="utf-8")
+    run.lines.append(f"report: {path}")
+
+
+STEPS: list[Callable[[DemoRun], None]] = [
+    build,
+    start_fakes,
+    write_files,
+    sync_sources,
+    run_rules,
+    write_report,
+]
+
+
+def next_commands(run: DemoRun) -> list[str]:
+    config = f"hub --config {run.config_path}"
+    manager = "zhou.jie@mingyuan.example"  # 周杰: in Fxiaoke only
+    return [
+        f"{config} rejects",
+        f"{config} report scorecard --period {PERIOD}",
+        f"{config} report statement --period {PERIOD} --manager {manager}",
+        f"{config} serve   (the dashboard, where installed)",
+        f"hub demo {run.target} --serve   (keeps the fakes up for `{config} sync`)",
+    ]
+
+
+def run_demo(
+    target: Path,
+    *,
+    serve: bool,
+    force: bool,
+    fixed_ports: bool = True,
+    stop: threading.Event | None = None,
+) -> DemoRun:
+    """Every step; with `serve`, keep the fakes running until interrupted (or `stop` is set)."""
+    check_target(target, force)
+    target.mkdir(parents=True, exist_ok=True)
+    run = DemoRun(target=target, fixed_ports=fixed_ports)
+    started = dt.datetime.now(dt.UTC)
+    try:
+        for step in STEPS:
+            step(run)
+        seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+        for line in run.lines:
+            click.echo(line)
+        click.echo(f"done in {seconds:.1f} s; next, try:")
+        for command in next_commands(run):
+            click.echo(f"  {command}")
+        if serve and run.running is not None:
+            click.echo("serving the fakes; Ctrl-C stops them")
+            stop = stop or threading.Event()
+            while not stop.wait(1):
+                pass
+    finally:
+        if run.running is not None:
+            run.running.stop()
+    return run
