@@ -29,6 +29,7 @@ from hub.reports.source import ReportSource
 from hub.store.database import Store
 from hub.sync.engine import SyncEngine, SyncOptions
 from hub.sync.progress import LogProgress, RichProgress
+from hub.sync.rejects import open_streams as open_rejects
 
 
 @dataclass
@@ -73,14 +74,14 @@ def sync_sources(run: DemoRun) -> None:
     engine = SyncEngine(config, get_registry(), Store(config.store_url()), progress=progress)
     report = engine.run(SyncOptions())
     totals: dict[str, int] = {}
-    rejected = 0
     for r in report.results:
         totals[r.connection] = totals.get(r.connection, 0) + r.read
-        rejected += r.rejected
     read = ", ".join(f"{n} from {c}" for c, n in totals.items())
+    with Store(config.store_url()).read() as conn:
+        broken = sum(n for _, _, n in open_rejects(conn))
     run.lines.append(
-        f"synced {read} into {config.store_url().split('///')[-1]}; "
-        f"{rejected} broken rows kept aside (`hub rejects`)"
+        f"synced {read} records into {config.store_url().split('///')[-1]}; "
+        f"{broken} broken rows kept aside (`hub rejects`)"
     )
     if report.exit_code not in (ExitCode.OK, ExitCode.REJECTS):
         failed = [f"{r.connection}/{r.stream}: {r.error}" for r in report.results if r.error]
