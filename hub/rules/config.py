@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from hub.config import HubConfig, describe_validation_error
 from hub.errors import ConfigError
-from hub.model import ActivityKind
+from hub.rules.definitions import Definitions
 from hub.rules.spec import RuleSpec
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
@@ -40,60 +40,6 @@ RuleRef = Annotated[str, Field(json_schema_extra={"rule_ref": True})]
 """A parameter naming another configured rule whose results this one reads
 (e.g. the scorecard a bonus is paid on). The engine checks it exists, is
 enabled and runs in an earlier stage."""
-
-
-def _lower(values: list[str]) -> list[str]:
-    return [v.strip().lower() for v in values]
-
-
-class Definitions(BaseModel):
-    """Shared meanings, so every rule counts the same orders and contacts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cancelled_statuses: list[str] = Field(
-        default_factory=lambda: [
-            "cancelled",
-            "canceled",
-            "refunded",
-            "void",
-            "voided",
-            "已取消",
-            "取消",
-            "已退款",
-            "退款",
-            "作废",
-            "已作废",
-        ],
-        description="order statuses (case-insensitive) that mean cancelled or refunded: "
-        "such orders count for no measure and trigger clawbacks",
-    )
-    completed_statuses: list[str] = Field(
-        default_factory=lambda: ["completed", "done", "closed", "delivered", "已完成", "完成"],
-        description="order statuses that mean completed (besides a completed_at time)",
-    )
-    contact_kinds: list[ActivityKind] = Field(
-        default_factory=lambda: [
-            ActivityKind.call,
-            ActivityKind.visit,
-            ActivityKind.meeting,
-            ActivityKind.email,
-            ActivityKind.message,
-        ],
-        description="activity kinds that count as contacting a customer",
-    )
-    active_customer_days: int = Field(
-        default=365,
-        ge=1,
-        description="a customer is active on a day if it ordered within this many days before "
-        "(retention rate)",
-    )
-
-    def cancelled(self) -> list[str]:
-        return _lower(self.cancelled_statuses)
-
-    def completed(self) -> list[str]:
-        return _lower(self.completed_statuses)
 
 
 @dataclass(frozen=True)

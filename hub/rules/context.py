@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hub.errors import ConfigError
 from hub.periods import Period, period_of
-from hub.rules.config import Definitions
+from hub.rules.definitions import Definitions
 from hub.rules.money import Converter
 from hub.rules.query import Query
 from hub.rules.results import Earning, Measurement

@@ -39,7 +39,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 from hub.errors import ConfigError
 from hub.model import ActivityKind
 from hub.periods import Period
-from hub.rules.config import Definitions
+from hub.rules.definitions import Definitions
 from hub.rules.money import Converter
 from hub.rules.results import Trace
 from hub.store.tables import entity_tables

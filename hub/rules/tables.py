@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hub.store.tables import HUB_ID, metadata
+from hub.store.metadata import HUB_ID, metadata
 from hub.store.types import ExactDecimal, UTCDateTime, json_type
 
 RULE_NAME = String(128)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -35,18 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from hub.model import ENTITIES, Record, base_type, reference_fields
+from hub.store.metadata import HUB_ID, metadata
 from hub.store.types import ExactDecimal, UTCDateTime, json_type
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "pk": "pk_%(table_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    }
-)
-
-HUB_ID = String(36)
 BOOKKEEPING = ("stream", "first_synced_at", "synced_at")
 
 
