@@ -34,6 +34,7 @@ COMMANDS = {
     "period": "hub.cli.rules:period",
     "report": "hub.cli.reports:report",
     "demo": "hub.cli.demo:demo",
+    "new": "hub.cli.new:new",
 }
 
 
