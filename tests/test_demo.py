@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,15 @@ from hub.store.tables import entity_tables
 
 def hub(folder: Path, *args: str) -> int:
     return run(["-C", str(folder / "hub.toml"), *args])
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +132,31 @@ def test_the_written_hub_toml_reaches_the_fakes_while_they_run(
     finally:
         assert demo.running is not None
         demo.running.stop()
-    assert hub(tmp_path, "check", "fxiaoke") == ExitCode.SOURCE  # fakes gone: unreachable
+    assert not listening(demo.running.fxiaoke_url) and not listening(demo.running.zoho_url)
+
+
+def test_serve_keeps_the_fakes_up_until_stopped(tmp_path: Path) -> None:
+    stop = threading.Event()
+    done: list[steps.DemoRun] = []
+    thread = threading.Thread(
+        target=lambda: done.append(
+            steps.run_demo(tmp_path, serve=True, force=False, fixed_ports=False, stop=stop)
+        )
+    )
+    thread.start()
+    try:
+        report = tmp_path / f"report-{PERIOD}.html"
+        for _ in range(600):  # at most 60 s
+            if report.exists() or not thread.is_alive():
+                break
+            time.sleep(0.1)
+        assert report.exists() and thread.is_alive()
+        assert hub(tmp_path, "check") == 0  # a later command reaches the served fakes
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive() and done
+    assert done[0].running is not None and not listening(done[0].running.zoho_url)
 
 
 def test_the_company_is_the_same_every_time() -> None:

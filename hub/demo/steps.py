@@ -162,8 +162,11 @@ def run_demo(
         if serve and run.running is not None:
             click.echo("serving the fakes; Ctrl-C stops them")
             stop = stop or threading.Event()
-            while not stop.wait(1):
-                pass
+            try:
+                while not stop.wait(1):
+                    pass
+            except KeyboardInterrupt:
+                click.echo("stopped the fakes")  # Ctrl-C is how --serve ends: not an error
     finally:
         if run.running is not None:
             run.running.stop()
