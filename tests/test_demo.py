@@ -115,6 +115,10 @@ def test_demo_refuses_a_folder_that_holds_something_else(
     assert run(["demo", str(tmp_path)]) == ExitCode.CONFIG
     assert "folder is not empty and not a demo" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert run(["demo", str(tmp_path / "notes.txt")]) == ExitCode.CONFIG
+    assert "notes.txt' is a file" in capsys.readouterr().err
+    assert run(["demo", "/proc/no/such/demo"]) == ExitCode.CONFIG
+    assert "/proc/no/such/demo: cannot create the folder" in capsys.readouterr().err
 
 
 def test_the_written_hub_toml_reaches_the_fakes_while_they_run(
@@ -123,7 +127,7 @@ def test_the_written_hub_toml_reaches_the_fakes_while_they_run(
     """What `hub demo --serve` leaves running: a later `hub check` / `hub sync` works."""
     demo = steps.DemoRun(tmp_path, fixed_ports=False)
     try:
-        for step in (steps.build, steps.start_fakes, steps.write_files):
+        for step in (steps.build_data, steps.start_fakes, steps.write_files):
             step(demo)
         assert hub(tmp_path, "check") == 0
         assert capsys.readouterr().out.count("ok ") == 3

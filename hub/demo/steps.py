@@ -20,7 +20,7 @@ from hub.config import HubConfig, load_config
 from hub.demo import fakes
 from hub.demo.company import PERIOD, DemoCompany, build_company
 from hub.demo.project import check_target, write_project
-from hub.errors import ExitCode
+from hub.errors import ConfigError, ExitCode
 from hub.periods import parse_period
 from hub.plugins import get_registry
 from hub.reports import compliance, incentives, scorecard
@@ -41,7 +41,6 @@ class DemoRun:
     config_path: Path | None = None
     lines: list[str] = field(default_factory=list)
     """What happened, one line per step, printed at the end."""
-    exit_code: ExitCode = ExitCode.OK
 
     @property
     def config(self) -> HubConfig:
@@ -49,7 +48,7 @@ class DemoRun:
         return load_config(str(self.config_path))
 
 
-def build(run: DemoRun) -> None:
+def build_data(run: DemoRun) -> None:
     run.company = build_company()
 
 
@@ -107,8 +106,8 @@ def write_report(run: DemoRun) -> None:
     store = Store(config.store_url())
     with store.read() as conn:
         reports = [
-            build(ReportSource(conn, PERIOD, None, unmasked=False))
-            for build in (scorecard.build, incentives.build, compliance.build)
+            report(ReportSource(conn, PERIOD, None, unmasked=False))
+            for report in (scorecard.build, incentives.build, compliance.build)
         ]
     path = run.target / f"report-{PERIOD}.html"
     path.write_text(render(f"明远贸易 Mingyuan Trading — {PERIOD}", reports), encoding="utf-8")
@@ -116,7 +115,7 @@ def write_report(run: DemoRun) -> None:
 
 
 STEPS: list[Callable[[DemoRun], None]] = [
-    build,
+    build_data,
     start_fakes,
     write_files,
     sync_sources,
@@ -147,7 +146,10 @@ def run_demo(
 ) -> DemoRun:
     """Every step; with `serve`, keep the fakes running until interrupted (or `stop` is set)."""
     check_target(target, force)
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot create the folder ({exc.strerror})") from None
     run = DemoRun(target=target, fixed_ports=fixed_ports)
     started = dt.datetime.now(dt.UTC)
     try:
