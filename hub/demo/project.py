@@ -49,7 +49,8 @@ def hub_toml(fxiaoke: dict[str, Any], zoho: dict[str, Any]) -> str:
 {MARK}
 # The CRMs are the plugins' fakes on loopback, with the URLs below: they run
 # while `hub demo` runs. To keep them up (and sync, check or export against
-# them from another terminal), run `hub demo DIR --serve`.
+# them from another terminal), run `hub demo DIR --serve`. The credentials
+# below are the fakes' own; real ones belong in the environment ("${{VAR}}").
 store = "sqlite:///hub.db"
 timezone = "Asia/Shanghai"
 base_currency = "CNY"

@@ -79,7 +79,8 @@ def sync_sources(run: DemoRun) -> None:
     with Store(config.store_url()).read() as conn:
         broken = sum(n for _, _, n in open_rejects(conn))
     run.lines.append(
-        f"synced {read} records into {config.store_url().split('///')[-1]}; "
+        f"synced {sum(totals.values())} records ({read}) into "
+        f"{config.store_url().split('///')[-1]}; "
         f"{broken} broken rows kept aside (`hub rejects`)"
     )
     if report.exit_code not in (ExitCode.OK, ExitCode.REJECTS):
