@@ -150,7 +150,8 @@ def test_report_csv_neutralises_formulas(tmp_path: Path) -> None:
     )
     target = tmp_path / "report.csv"
     write(report, "csv", str(target))
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    with target.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["who", "amount"]
     assert [r[0] for r in rows[1:]] == ["'" + f for f in FORMULAS]
     assert {r[1] for r in rows[1:]} == {"-3.50"}
