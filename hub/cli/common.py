@@ -25,12 +25,7 @@ VERSION = click.IntRange(1, 2**31 - 1)
 """A version number as the store keeps it (a 32-bit integer)."""
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err_COUNT = click.IntRange(1, 1_000_000_000)
-"""How many rows to show: positive, and small enough for every store's LIMIT."""
-VERSION = click.IntRange(1, 2**31 - 1)
-"""A version number as the store keeps it (a 32-bit integer)."""
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def config_from(ctx: click.Context, connections: bool = True) -> HubConfig:
