@@ -17,6 +17,8 @@ from hub.adapters.pacing import (
     limit_memory,
 )
 
+LOG = logging.getLogger("test.pacing")
+
 
 def test_a_throttle_halves_the_limit_once_per_round() -> None:
     limit = AdaptiveLimit(8)
@@ -121,15 +123,17 @@ def test_the_next_run_starts_where_this_one_settled(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     memory = FileLimitMemory(tmp_path)
-    first = InFlightLimit(5, memory=memory, key="zoho-org", name="zoho_global")
+    first = InFlightLimit(5, memory=memory, key="zoho-org", name="zoho_global", log=LOG)
     first.load()
     assert first.value == 5
     first.on_throttle(first.ticket)
-    with caplog.at_level(logging.INFO, logger="hub.adapters.pacing"):
+    with caplog.at_level(logging.INFO, logger="test.pacing"):
         first.save()
     assert "zoho_global: settled on 2 requests in flight after 1 throttled answers" in caplog.text
-    second = InFlightLimit(5, memory=FileLimitMemory(tmp_path), key="zoho-org", name="zoho_global")
-    with caplog.at_level(logging.INFO, logger="hub.adapters.pacing"):
+    second = InFlightLimit(
+        5, memory=FileLimitMemory(tmp_path), key="zoho-org", name="zoho_global", log=LOG
+    )
+    with caplog.at_level(logging.INFO, logger="test.pacing"):
         second.load()
     assert second.value == 2
     assert "starting at 2 requests in flight, learned by an earlier run" in caplog.text

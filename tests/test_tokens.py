@@ -21,6 +21,9 @@ from hub.adapters.tokens import (
 )
 from hub.errors import AuthError, QuotaExhausted
 
+LOG = logging.getLogger("test.tokens")
+"""Outside the `hub` tree, whose handlers the CLI tests may configure."""
+
 
 class Clock:
     def __init__(self) -> None:
@@ -155,7 +158,7 @@ def test_a_file_readable_by_others_is_ignored_and_rewritten_private(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
-    store = FileTokenStore(tmp_path)
+    store = FileTokenStore(tmp_path, LOG)
     store.save("k", Token("stolen-maybe", clock() + 3600))
     (tmp_path / "k.json").chmod(0o644)
     mint = Minter(clock)
@@ -183,7 +186,7 @@ def test_an_unwritable_folder_only_costs_the_reuse(
     clock = Clock()
     mint = Minter(clock)
     with caplog.at_level(logging.WARNING):
-        cache = TokenCache(mint, FileTokenStore(blocker / "tokens"), "k", clock=clock)
+        cache = TokenCache(mint, FileTokenStore(blocker / "tokens", LOG), "k", clock=clock)
         assert cache.get().value == "secret-token-1"
     assert "carrying on without it" in caplog.text and "secret-token" not in caplog.text
 
@@ -192,8 +195,8 @@ def test_tokens_never_reach_the_log(tmp_path: Path, caplog: pytest.LogCaptureFix
     clock = Clock()
     mint = Minter(clock)
     with caplog.at_level(logging.DEBUG):
-        TokenCache(mint, FileTokenStore(tmp_path), "k", clock=clock).get()
-        TokenCache(mint, FileTokenStore(tmp_path), "k", clock=clock).get()
+        TokenCache(mint, FileTokenStore(tmp_path, LOG), "k", clock=clock, log=LOG).get()
+        TokenCache(mint, FileTokenStore(tmp_path, LOG), "k", clock=clock, log=LOG).get()
     assert "reusing an access token" in caplog.text
     assert "secret-token" not in caplog.text
 
