@@ -102,6 +102,9 @@ class HubConfig(BaseModel):
     rules: dict[str, Any] = Field(default_factory=dict)
     """`[rules.NAME]` tables (one configured rule each) and the shared
     definitions directly under `[rules]`; validated by `hub.rules.config`."""
+    actions: dict[str, Any] = Field(default_factory=dict)
+    """`[actions.NAME]`: findings written back as follow-up tasks; validated by
+    `hub.actions.settings`."""
 
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 

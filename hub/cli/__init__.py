@@ -38,6 +38,7 @@ COMMANDS = {
     "report": "hub.cli.reports:report",
     "demo": "hub.cli.demo:demo",
     "new": "hub.cli.new:new",
+    "actions": "hub.cli.actions:actions",
 }
 
 
