@@ -74,6 +74,23 @@ def money(value: str | None, default_currency: str) -> tuple[Decimal | None, str
 
 def number_and_currency(value: str | None) -> tuple[Decimal | None, str | None]:
     """`¥1,234.50` → (1234.50, "CNY"); `1,234.50` → (1234.50, None)."""
+    try:
+        number, currency = _number_and_currency(value)
+    except ArithmeticError:  # decimal.Overflow and friends, from exponents like 1e999999999
+        raise ValueError(f"number out of range: {_clip(value or '')!r}") from None
+    if number is not None and number.adjusted() >= _MAX_DIGITS:
+        raise ValueError(
+            f"number out of range (at most {_MAX_DIGITS} digits before the point): "
+            f"{_clip(value or '')!r}"
+        )
+    return number, currency
+
+
+_MAX_DIGITS = 14
+"""The store keeps numbers as NUMERIC(18, 4): 14 digits before the point."""
+
+
+def _number_and_currency(value: str | None) -> tuple[Decimal | None, str | None]:
     v = text(value)
     if v is None:
         return None, None
@@ -198,6 +215,10 @@ def datetime(value: str | None, tz: ZoneInfo, order: DateOrder = "MDY") -> dt.da
         parsed = _datetime_slow(v, order)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
+    try:
+        parsed.astimezone(dt.UTC)  # 0001-01-01 in UTC+8 is before year 1 in UTC
+    except OverflowError:
+        raise ValueError(f"date and time out of range: {_clip(value or '')!r}") from None
     return parsed
 
 
@@ -245,7 +266,10 @@ def epoch_millis(value: int | str | None) -> dt.datetime | None:
     """Milliseconds since the epoch (Fxiaoke, many JS-backed APIs) → UTC."""
     if value is None or value == "":
         return None
-    return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"not a time in epoch milliseconds: {_clip(str(value))!r}") from None
 
 
 _DURATION_UNITS = re.compile(
@@ -257,6 +281,20 @@ _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "小": 3600, "时": 3600, "分": 60
 
 def duration_seconds(value: str | None, bare_unit: Literal["s", "min"] = "s") -> int | None:
     """`90`, `01:30` (mm:ss), `1:02:03`, `5分钟`, `1h 30m` → seconds."""
+    try:
+        seconds = _duration_seconds(value, bare_unit)
+    except ArithmeticError:
+        seconds = _MAX_SECONDS
+    if seconds is not None and not -_MAX_SECONDS < seconds < _MAX_SECONDS:
+        raise ValueError(f"duration out of range: {_clip(value or '')!r}")
+    return seconds
+
+
+_MAX_SECONDS = 2**31
+"""About 68 years: anything longer is a typo, and would not fit the column."""
+
+
+def _duration_seconds(value: str | None, bare_unit: Literal["s", "min"]) -> int | None:
     v = text(value)
     if v is None:
         return None
