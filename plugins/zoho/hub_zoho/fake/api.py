@@ -550,7 +550,7 @@ class FakeZoho:
         kind = params.get("type", "AllUsers")
         users = list(self.org.users.values())
         pick = {
-            "AllUsers": lambda u: True,
+            "AllUsers": lambda u: u["status"] != "deleted",  # deleted ones: DeletedUsers only
             "ActiveUsers": lambda u: u["status"] == "active",
             "DeactiveUsers": lambda u: u["status"] == "inactive",
             "DeletedUsers": lambda u: u["status"] == "deleted",
