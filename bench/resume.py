@@ -1,0 +1,116 @@
+"""What a resumed sync costs after a kill, against a clean sync (issue 17.8).
+
+For each store, three runs over the same generated files:
+
+1. clean: a first `hub sync` into an empty store;
+2. killed: a first `hub sync` SIGKILLed right after its K-th committed batch
+   (the rig of tests/interrupt.py), and
+3. resume: the `hub sync` that completes it.
+
+The promise is that the resume costs the work left plus a constant: resume ≈
+clean × (rows left / rows) + a few seconds. The table shows both.
+
+    .venv/bin/python bench/resume.py --activities 200k --kill-after 2 \
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import Plan, ensure, parse_size  # noqa: E402
+from hub_project import write_project  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+RIG = ROOT.parent / "tests" / "interrupt.py"
+
+
+def hub(config: Path, *rig: str) -> tuple[float, int]:
+    command = [sys.executable, str(RIG), *rig, "--", "-C", str(config), "sync"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    return time.perf_counter() - started, done.returncode
+
+
+def stored(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        return sum(
+            conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("managers", "customers", "activities")
+        )
+
+
+def fresh_postgres(admin_url: str) -> str:
+    name = f"hub_resume_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return str(sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+
+
+def case(label: str, generated: Path, work: Path, store: str, kill_after: int) -> dict:
+    def project(tag: str) -> tuple[Path, str]:
+        root = work / f"{label}-{tag}"
+        url = f"sqlite:///{root / 'hub.db'}" if store == "sqlite" else fresh_postgres(store)
+        write_project(root, generated, url)
+        return root / "hub.toml", url
+
+    config, url = project("clean")
+    clean, code = hub(config, "sleep", "batch", "0")
+    total = stored(url)
+    config, url = project("killed")
+    killed, kill_code = hub(config, "kill", "batch", str(kill_after))
+    before = stored(url)
+    resume, resume_code = hub(config, "sleep", "batch", "0")
+    after = stored(url)
+    assert after == total, (after, total)
+    left = (total - before) / total
+    return {
+        "store": label,
+        "rows": total,
+        "clean_s": round(clean, 2),
+        "killed_s": round(killed, 2),
+        "stored_when_killed": before,
+        "resume_s": round(resume, 2),
+        "work_left": round(left, 3),
+        "expected_s": round(clean * left, 2),
+        "excess_s": round(resume - clean * left, 2),
+        "exit_codes": [code, kill_code, resume_code],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--activities", type=parse_size, default=parse_size("200k"))
+    parser.add_argument("--kill-after", type=int, default=2, help="committed batches before the kill")
+    parser.add_argument("--postgres", help="admin URL; a fresh database per run is created there")
+    parser.add_argument("--save", type=Path)
+    args = parser.parse_args()
+    plan = Plan.for_activities(args.activities)
+    generated = ROOT / "data" / f"resume-{args.activities}"
+    ensure(generated, plan)
+    work = ROOT / "data" / "resume-runs"
+    work.mkdir(parents=True, exist_ok=True)
+    stores = [("sqlite", "sqlite")] + ([("postgresql", args.postgres)] if args.postgres else [])
+    results = [case(label, generated, work, store, args.kill_after) for label, store in stores]
+    columns = list(results[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for r in results:
+        print("| " + " | ".join(str(r[c]) for c in columns) + " |")
+    if args.save:
+        args.save.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
