@@ -239,7 +239,8 @@ def describe_validation_error(
         message = first["msg"]
         message = message.removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{path}: {key}: {message}{more}"
+    # a validator may quote the value, and it may have come from ${ENV}
+    return secrets.redact(f"{path}: {key}: {message}{more}")
 
 
 def validate_settings(config: HubConfig, name: str, model: type[BaseModel]) -> BaseModel:

@@ -225,12 +225,14 @@ class SyncEngine:
             lease.fence(conn)
             began = [s for s in syncs if s.began]
             if not changed:
+                unknown = False
                 for sync in began:
                     previous = runs.last_unresolved(
                         conn, planned.connection, sync.stream.name, run_id
                     )
-                    sync.result.unresolved = previous
-                changed = any(s.result.unresolved for s in began)
+                    unknown = unknown or previous is None  # killed before it resolved
+                    sync.result.unresolved = previous or 0
+                changed = unknown or any(s.result.unresolved for s in began)
             if changed:
                 resolve_references(conn, planned.connection, refs)
             for sync in began:

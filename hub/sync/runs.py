@@ -122,21 +122,21 @@ def finish_stream(
     )
 
 
-def last_unresolved(conn: Connection, connection: str, stream: str, before_run: int) -> int:
-    """Unresolved references the stream had at the end of its last earlier run."""
+def last_unresolved(conn: Connection, connection: str, stream: str, before_run: int) -> int | None:
+    """Unresolved references the stream had at the end of its last earlier
+    run; None when that run did not end normally (killed, interrupted or
+    failed, perhaps before it resolved references: resolve them again)."""
     c = run_streams.c
-    value = conn.execute(
-        select(c.unresolved)
-        .where(
-            c.connection == connection,
-            c.stream == stream,
-            c.finished_at.is_not(None),
-            c.run_id < before_run,
-        )
+    last = conn.execute(
+        select(c.unresolved, runs.c.status)
+        .join(runs, runs.c.id == c.run_id)
+        .where(c.connection == connection, c.stream == stream, c.run_id < before_run)
         .order_by(desc(c.run_id))
         .limit(1)
-    ).scalar()
-    return value or 0
+    ).first()
+    if last is None:
+        return 0
+    return (last.unresolved or 0) if last.status in ("ok", "rejects") else None
 
 
 def recent(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
