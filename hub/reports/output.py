@@ -3,7 +3,8 @@
 A report is a few sections, each a list of rows (dicts). The terminal shows
 every section as a table; JSON carries every section; CSV carries the first
 (main) section only, one row per line, so it loads into a spreadsheet as is.
-Decimals stay exact in CSV and JSON (written as text).
+Decimals stay exact in CSV and JSON (written as text); CSV cells that a
+spreadsheet would run as a formula get a `'` prefix (see `hub.exporting`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 import click
 from rich.markup import escape
 
 from hub.cli.common import print_table
+from hub.exporting import output_file, spreadsheet_cell
 
 FORMATS = ("table", "csv", "json")
 
@@ -91,11 +92,7 @@ def _cell(value: Any) -> str:
 
 def write(report: Report, fmt: str, output: str | None) -> None:
     with ExitStack() as stack:
-        out: IO[str] = (
-            stack.enter_context(Path(output).open("w", encoding="utf-8", newline=""))
-            if output
-            else sys.stdout
-        )
+        out: IO[str] = stack.enter_context(output_file(output)) if output else sys.stdout
         if fmt == "json":
             data = {
                 "report": report.kind,
@@ -109,7 +106,7 @@ def write(report: Report, fmt: str, output: str | None) -> None:
             writer = csv.writer(out)
             writer.writerow(main.columns)
             for row in main.rows:
-                writer.writerow([_csv_cell(row.get(c)) for c in main.columns])
+                writer.writerow([spreadsheet_cell(_csv_cell(row.get(c))) for c in main.columns])
         else:
             _terminal(report)
     if fmt != "table":

@@ -30,6 +30,7 @@ from hub.adapters.contract import (
     Stream,
 )
 from hub.errors import SourceDataError
+from hub_zoho.actions import ZohoActionWriter
 from hub_zoho.checking import check_connection
 from hub_zoho.client import ZohoClient
 from hub_zoho.mapping import Mapper
@@ -41,6 +42,7 @@ from hub_zoho.settings import ZohoSettings
 class ZohoAdapter(Adapter):
     config: ZohoSettings
     concurrent_streams = True
+    writes_actions = True
 
     def __init__(
         self,
@@ -99,6 +101,9 @@ class ZohoAdapter(Adapter):
             yield from self.reader.read_modules(stream.entity, self.modules(stream), state, ctx)
         else:
             raise SourceDataError(f"{self.context.connection}: no stream {stream.name!r}")
+
+    def action_writer(self) -> ZohoActionWriter:
+        return ZohoActionWriter(self.client, self.config, self.context.logger)
 
     def close(self) -> None:
         self.client.close()

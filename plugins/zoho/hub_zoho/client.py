@@ -173,12 +173,32 @@ class ZohoClient:
             self.auth.refused(token)
         return self._answer(path, response, params or {})
 
+    def post(self, path: str, body: Mapping[str, Any]) -> Answer:
+        """POST a JSON body (inserts). A refused token is replaced as for `get`;
+        429 and 5xx are retried like reads, which is safe only for writes the
+        vendor refuses to duplicate (the actions' unique key field)."""
+        for attempt in range(TOKEN_ATTEMPTS):
+            token = self.auth.token()
+            response = self._send(path, None, {}, token, body=body)
+            refused = response.status_code == 401 and _code(_json(response)) in _REFRESHABLE
+            if not refused:
+                if response.status_code < 400:
+                    self.auth.accepted()
+                break
+            if attempt and not self.auth.proven:
+                break
+            self.auth.refused(token)
+        if response.status_code == 400 and isinstance(_json(response).get("data"), list):
+            return Answer(400, _json(response))  # every record refused: the items say why
+        return self._answer(path, response, {})
+
     def _send(
         self,
         path: str,
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         token: str,
+        body: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         throttled = False
 
@@ -188,9 +208,11 @@ class ZohoClient:
             with self._slots:
                 with self._lock:
                     self.calls[path] += 1
-                response = self.http.get(
+                response = self.http.request(
+                    "GET" if body is None else "POST",
                     url,
                     params=params,
+                    json=body,
                     headers={**headers, "Authorization": f"Zoho-oauthtoken {token}"},
                 )
             self._note_credits(response)

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from hub_zoho.fake import writes
 from hub_zoho.fake.org import ADMIN_ONLY, NO_DELETED_LISTING, FakeOrg
 from hub_zoho.settings import ACCOUNTS_URLS, API_DOMAINS
 
@@ -197,6 +198,8 @@ class FakeZoho:
         self.credits_used = 0
         self.faults: list[Fault] = []
         self.stats = Stats()
+        self.written: list[dict[str, Any]] = []
+        """Every record inserted through the API, with the `trigger` it was sent with."""
         self._mint_times: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -366,7 +369,11 @@ class FakeZoho:
             if broke:
                 return self._count(path, _json(429, TOO_MANY, {"X-API-CREDITS-REMAINING": "0"}))
             with self.org.lock:
-                response = self._route(path, params, request.headers, access)
+                parts = path.strip("/").split("/")
+                if writes.handles(request, parts) and parts[1:2] == ["v8"]:
+                    response = writes.handle(self, request, parts, access)
+                else:
+                    response = self._route(path, params, request.headers, access)
                 access.answered += 1
             if self.credits_used * 2 >= self.daily_credits:
                 response.headers["X-API-CREDITS-REMAINING"] = str(
