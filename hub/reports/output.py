@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from hub.cli.common import print_table
 from hub.exporting import output_file, spreadsheet_cell
+from hub.reports import money
 
 FORMATS = ("table", "csv", "json")
 
@@ -38,8 +39,14 @@ class Section:
     """Column -> how the terminal shows it (money, percent); CSV/JSON stay exact."""
 
 
-def amount(value: Any) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
+def amount(value: Any, currency: str | None = None) -> str:
+    """Money in the minor units of the row's currency (or the report's)."""
+    return money.shown(value, currency)
+
+
+def priced(value: Any, currency: str | None = None) -> str:
+    """A column that holds money only in rows that name a currency."""
+    return _cell(value) if currency is None else money.shown(value, currency)
 
 
 def number(value: Any) -> str:
@@ -122,6 +129,15 @@ def _csv_cell(value: Any) -> Any:
     return _plain(value)
 
 
+def _shown(section: Section, column: str, row: dict[str, Any], meta: dict[str, Any]) -> str:
+    show = section.display.get(column, _cell)
+    if show is amount:
+        return amount(row.get(column), row.get("currency") or meta.get("currency"))
+    if show is priced:
+        return priced(row.get(column), row.get("currency"))
+    return show(row.get(column))
+
+
 def _terminal(report: Report) -> None:
     header = "  ".join(f"{k}: {_cell(v)}" for k, v in report.meta.items() if v is not None)
     click.echo(header)
@@ -130,7 +146,7 @@ def _terminal(report: Report) -> None:
             section.title or section.name,
             list(section.columns),
             (
-                [escape(section.display.get(c, _cell)(row.get(c))) for c in section.columns]
+                [escape(_shown(section, c, row, report.meta)) for c in section.columns]
                 for row in section.rows
             ),
         )
