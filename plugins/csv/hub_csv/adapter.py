@@ -32,6 +32,7 @@ from hub.adapters.contract import (
 )
 from hub.errors import HubError, SourceDataError
 from hub.model import ENTITIES, Record
+from hub_csv.actions import CsvActionWriter
 from hub_csv.mapping import RowMapper
 from hub_csv.reader import CsvFile, Row
 from hub_csv.settings import CsvSettings, FileSettings
@@ -58,6 +59,11 @@ class CsvAdapter(Adapter):
         self.folder = context.resolve_path(config.folder)
         self.timezone = ZoneInfo(config.timezone) if config.timezone else context.timezone
         self.currency = config.currency or context.base_currency
+
+    def action_writer(self) -> CsvActionWriter | None:
+        if not self.config.actions_file:
+            return None
+        return CsvActionWriter(self.folder / self.config.actions_file)
 
     # -- discover ------------------------------------------------------------
 

@@ -43,6 +43,9 @@ class CsvSettings(BaseModel):
     """Currency of amounts that do not say (default: the base currency)."""
     export_folder: str = "export"
     """Where `hub export --to` writes files (relative to `folder`)."""
+    actions_file: str | None = None
+    """Where `hub actions apply` appends the follow-up tasks of this source's customers
+    (relative to `folder`); unset: the connection takes no actions."""
 
     managers: FileSettings | None = None
     customers: FileSettings | None = None
