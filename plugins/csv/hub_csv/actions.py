@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hub.actions.contract import ActionOutcome, ActionRequest
+from hub.exporting import spreadsheet_cell
 
 COLUMNS = [
     "written_at",
@@ -27,11 +28,10 @@ COLUMNS = [
     "description",
     "key",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return spreadsheet_cell(value)
 
 
 class CsvActionWriter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -41,11 +42,13 @@ class CsvSettings(BaseModel):
     """Time zone of date/time values without an offset (default: the company's)."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """Currency of amounts that do not say (default: the base currency)."""
-    export_folder: str = "export"
-    """Where `hub export --to` writes files (relative to `folder`)."""
-    actions_file: str | None = None
+    export_folder: str = Field(default="export", min_length=1)
+    """Where `hub export --to` writes files (relative to `folder`; the result
+    must stay inside the project folder)."""
+    actions_file: str | None = Field(default=None, min_length=1)
     """Where `hub actions apply` appends the follow-up tasks of this source's customers
-    (relative to `folder`); unset: the connection takes no actions."""
+    (relative to `folder`; it must stay inside the project folder); unset: the
+    connection takes no actions."""
 
     managers: FileSettings | None = None
     customers: FileSettings | None = None
@@ -56,6 +59,16 @@ class CsvSettings(BaseModel):
     @classmethod
     def _file_name_only(cls, value: object) -> object:
         return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("export_folder", "actions_file")
+    @classmethod
+    def _relative_inside(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        path = PurePath(value)
+        if path.is_absolute() or value.startswith(("/", "\\")) or ".." in path.parts:
+            raise ValueError("must be a folder inside the project (relative, without ..)")
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> CsvSettings:
