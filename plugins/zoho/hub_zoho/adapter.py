@@ -29,10 +29,12 @@ from hub.adapters.contract import (
     ReadContext,
     Stream,
 )
+from hub.adapters.pacing import limit_memory
+from hub.adapters.tokens import token_store
 from hub.errors import SourceDataError
 from hub_zoho.actions import ZohoActionWriter
 from hub_zoho.checking import check_connection
-from hub_zoho.client import ZohoClient
+from hub_zoho.client import ZohoClient, check_retry
 from hub_zoho.mapping import Mapper
 from hub_zoho.reader import StreamReader
 from hub_zoho.references import CustomerResolver
@@ -50,7 +52,14 @@ class ZohoAdapter(Adapter):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(config, context)
-        self.client = ZohoClient(config, context.logger, transport=transport)
+        self.client = ZohoClient(
+            config,
+            context.logger,
+            transport=transport,
+            tokens=token_store(context.config_dir, context.logger),
+            limits=limit_memory(context.config_dir, context.logger),
+            name=context.connection,
+        )
         self.resolver = CustomerResolver(config.customers)
         self.mapper = Mapper(context.connection, context.timezone, config, self.resolver)
         self.reader = StreamReader(
@@ -89,7 +98,12 @@ class ZohoAdapter(Adapter):
 
     def check(self) -> CheckResult:
         plan = {s.entity: self.modules(s) for s in self.streams() if s.entity != "managers"}
-        return check_connection(self.client, self.reader, plan)
+        policy = self.client.retry
+        self.client.use_retry(check_retry(policy))
+        try:
+            return check_connection(self.client, self.reader, plan)
+        finally:
+            self.client.use_retry(policy)
 
     def read(
         self, stream: Stream, state: dict[str, Any] | None, ctx: ReadContext
