@@ -35,6 +35,8 @@ COMMANDS = {
     "report": "hub.cli.reports:report",
     "demo": "hub.cli.demo:demo",
     "new": "hub.cli.new:new",
+    "serve": "hub.cli.serve:serve",
+    "users": "hub.cli.users:users",
 }
 
 

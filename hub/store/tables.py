@@ -220,4 +220,5 @@ leases = Table(
     Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
-import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)
+import hub.rules.tables  # noqa: E402  (rule results share this metadata)
+import hub.web.tables  # noqa: E402, F401  (the dashboard's users and inquiries)
