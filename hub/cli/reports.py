@@ -28,7 +28,9 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
         ),
-        click.option("--output", "-o", type=click.Path(dir_okay=False), help="File for csv/json."),
+        click.option(
+            "--output", "-o", type=click.Path(dir_okay=False), help="File for csv/json/html."
+        ),
         click.option(
             "--unmasked",
             is_flag=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from hub.cli.common import config_from
@@ -28,9 +30,12 @@ def run_server(config: object, host: str, port: int) -> None:
         raise ConfigError(
             f"hub serve needs the web extra ({exc.name} is missing): pip install 'hub[web]'"
         ) from None
+    with socket.socket() as probe:  # uvicorn only logs this and exits: say it in one line
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot listen on {host} ({exc.strerror})") from None
     app = create_app(config)  # type: ignore[arg-type]
     click.echo(f"dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-    except OSError as exc:
-        raise ConfigError(f"--port {port}: cannot listen on {host} ({exc.strerror})") from None
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -2,7 +2,8 @@
 
 A report is a few sections, each a list of rows (dicts). The terminal shows
 every section as a table; JSON carries every section; CSV carries the first
-(main) section only, one row per line, so it loads into a spreadsheet as is.
+(main) section only, one row per line, so it loads into a spreadsheet as is;
+HTML is one self-contained page with every section (for e-mail).
 Decimals stay exact in CSV and JSON (written as text).
 """
 
@@ -24,7 +25,7 @@ from rich.markup import escape
 
 from hub.cli.common import print_table
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "html")
 
 
 @dataclass
@@ -104,6 +105,11 @@ def write(report: Report, fmt: str, output: str | None) -> None:
                 "notes": report.notes,
             }
             out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "html":
+            from hub.reports.html import render  # html imports this module
+
+            period = report.meta.get("period")
+            out.write(render(f"{report.kind} {period or ''}".strip(), [report]))
         elif fmt == "csv":
             main = report.sections[0]
             writer = csv.writer(out)

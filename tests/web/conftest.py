@@ -47,8 +47,12 @@ def demo_rules() -> dict:
 def build_company(root: Path) -> RuleTestbed:
     bed = RuleTestbed(root)
     bed.add(
-        manager("M1", name="张伟", team="north", email="zhang.wei@example.com", phone="13812345678"),
-        manager("M2", name="王芳", team="north", email="wang.fang@example.com", phone="13900001111"),
+        manager(
+            "M1", name="张伟", team="north", email="zhang.wei@example.com", phone="13812345678"
+        ),
+        manager(
+            "M2", name="王芳", team="north", email="wang.fang@example.com", phone="13900001111"
+        ),
         manager("M3", name="李娜", team="south", email="li.na@example.com", phone="13700002222"),
         manager("M4", name="刘洋", team="south", email="liu.yang@example.com"),
     )
