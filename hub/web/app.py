@@ -40,6 +40,7 @@ from starlette.staticfiles import StaticFiles
 from hub import secrets
 from hub.config import HubConfig
 from hub.errors import HubError
+from hub.exporting import spreadsheet_cell
 from hub.store.database import Store
 from hub.web import charts, data, i18n, inquiries, users, whatif
 from hub.web.data import BadInput, Forbidden, NotFound, Scope
@@ -498,18 +499,16 @@ def findings_csv(view: View) -> Response:
     )
 
 
-def csv_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP's advice:
-    prefix = + - @ tab and carriage return with a quote)."""
+def csv_cell(value: Any) -> Any:
+    """A finding's value as a CSV cell: structures as JSON, decimals exact, and
+    never a formula (`hub.exporting.spreadsheet_cell`, as every export)."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, default=_plain)
+        value = json.dumps(value, ensure_ascii=False, default=_plain)
     elif isinstance(value, Decimal):
-        text = format(value, "f")
-    else:
-        text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        value = format(value, "f")
+    return spreadsheet_cell(str(value))
 
 
 def customers_values(view: View) -> dict[str, Any]:

@@ -92,8 +92,9 @@ def test_findings_filters_and_csv_are_masked_and_formula_safe(company: Company) 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    for risky in ("+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+    for risky in ("+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"):
         assert csv_cell(risky).startswith("'")
+    assert csv_cell("-12.50") == "-12.50"  # a plain negative number stays a number
     assert (
         csv_cell("客户") == "客户" and csv_cell(Decimal("1.50")) == "1.50" and csv_cell(None) == ""
     )

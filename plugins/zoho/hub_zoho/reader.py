@@ -44,6 +44,7 @@ from hub_zoho.paging import (
     MAX_IDS,
     ONE_SECOND,
     deleted_pages,
+    deleted_user_pages,
     modified_time,
     module_fields,
     newest_first,
@@ -226,7 +227,11 @@ class StreamReader:
 
     def read_users(self, state: dict[str, Any] | None, ctx: ReadContext) -> Iterator[Batch]:
         """Users are listed by page number, unsorted, so the only resume point is
-        the end: a read interrupted midway starts over (orgs have few users)."""
+        the end: a read interrupted midway starts over (orgs have few users).
+        Deleted users come from their own listing, first: a user in both is deleted.
+        That listing is read whole (a deletion need not change `Modified_Time`),
+        as often as deleted records are (`deletes_every_minutes`); the ids already
+        stored as deleted are remembered in the state and not yielded again."""
         settings_print = fingerprint(self.settings.fields.managers)
         usable = (
             state
@@ -240,7 +245,19 @@ class StreamReader:
         records: list[Any] = []
         rejects: list[Any] = []
         begins = complete
+        known = set(state.get("deleted_users") or []) if usable and state else set()
+        asked = _parse(state.get("deleted_users_at")) if usable and state else None
+        deleted = set(known)
+        if self._deletes_due(asked, ctx):
+            asked, deleted = ctx.cursor_ceiling, set()
+            for page in deleted_user_pages(self.client):
+                deleted |= {str(u.get("id")) for u in page}
+                fresh = [u for u in page if str(u.get("id")) not in known]
+                mapped = self.mapper.users(fresh, deleted=True)
+                records += mapped.records
+                rejects += mapped.rejects
         for page in user_pages(self.client, since):
+            page = [u for u in page if str(u.get("id")) not in deleted]
             mapped = self.mapper.users(page)
             records += mapped.records
             rejects += mapped.rejects
@@ -252,7 +269,13 @@ class StreamReader:
         yield Batch(
             records=records,
             rejects=rejects,
-            state={"v": STATE_VERSION, "settings": settings_print, "cursor": _iso(cursor)},
+            state={
+                "v": STATE_VERSION,
+                "settings": settings_print,
+                "cursor": _iso(cursor),
+                "deleted_users": sorted(deleted),
+                "deleted_users_at": _iso(asked),
+            },
             snapshot_begins=begins,
             snapshot_complete=complete,
         )
