@@ -31,12 +31,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rules_bench import HUB, RULES  # noqa: E402
-from rules_data import DATA, build, size  # noqa: E402
+from rules_bench import HUB, RULES
+from rules_data import DATA, build, size
 
-from hub.config import load_config  # noqa: E402
-from hub.store.database import Store  # noqa: E402
-from hub.web import server, users  # noqa: E402
+from hub.config import load_config
+from hub.store.database import Store
+from hub.web import server, users
 
 PASSWORD = "bench-password"
 WORK = DATA.parent / "web"
@@ -116,7 +116,7 @@ def measure(base: str, repeat: int) -> list[dict[str, object]]:
                 client.get(path).raise_for_status()
                 times.append((time.perf_counter() - started) * 1000)
             times.sort()
-            p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+            p95 = times[max(0, round(0.95 * len(times)) - 1)]
             rows.append(
                 {
                     "role": role,
