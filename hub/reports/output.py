@@ -3,7 +3,7 @@
 A report is a few sections, each a list of rows (dicts). The terminal shows
 every section as a table; JSON carries every section; CSV carries the first
 (main) section only, one row per line, so it loads into a spreadsheet as is;
-HTML is one self-contained page with every section (for e-mail).
+HTML (`hub.reports.html`) is one self-contained page with every section.
 Decimals stay exact in CSV and JSON (written as text); CSV cells that a
 spreadsheet would run as a formula get a `'` prefix (see `hub.exporting`).
 """
@@ -27,7 +27,7 @@ from hub.cli.common import print_table
 from hub.exporting import output_file, spreadsheet_cell
 from hub.reports import money
 
-FORMATS = ("table", "csv", "json", "html")
+FORMATS = ("table", "csv", "json")
 
 
 @dataclass
@@ -109,11 +109,6 @@ def write(report: Report, fmt: str, output: str | None) -> None:
                 "notes": report.notes,
             }
             out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        elif fmt == "html":
-            from hub.reports.html import render  # html imports this module
-
-            period = report.meta.get("period")
-            out.write(render(f"{report.kind} {period or ''}".strip(), [report]))
         elif fmt == "csv":
             main = report.sections[0]
             writer = csv.writer(out)
