@@ -45,6 +45,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -270,6 +271,13 @@ class FakeZoho:
     # -- the handler -------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        # Zoho's servers keep their own time: the Date header is the org's clock, which
+        # tests may set apart from the hub's.
+        response.headers["Date"] = format_datetime(self.org.now(), usegmt=True)
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/oauth/v2/token":
             return self._token(request)
