@@ -23,7 +23,7 @@ from hub.columns import (
     to_records,
     to_table,
 )
-from hub.model import ENTITIES, Activity, Customer, Goal, Manager
+from hub.model import ENTITIES, Activity, Contact, Customer, Goal, Manager
 from hub.store.tables import entity_tables
 from hub.store.types import ExactDecimal, UTCDateTime
 
@@ -74,6 +74,9 @@ def _samples() -> dict[str, list[Any]]:
             Customer(source="c", source_id="c1", name="甲", tags=["a", "b"], extra={"微信": "x"}),
             Customer(source="c", source_id="c2", name="乙", marketing_consent=False),
         ],
+        "contacts": [
+            Contact(source="c", source_id="k1", name="李", customer_source_id="c1", is_primary=True)
+        ],
         "activities": [
             Activity(
                 source="c",
@@ -98,6 +101,10 @@ def _samples() -> dict[str, list[Any]]:
             )
         ],
     }
+
+
+def test_every_entity_has_a_sample() -> None:
+    assert set(_samples()) == set(ENTITIES), "add a sample record of the new entity"
 
 
 def test_records_round_trip_through_columns() -> None:
