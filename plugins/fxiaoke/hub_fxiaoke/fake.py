@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from hub_fxiaoke import fake_writes
 from hub_fxiaoke.clock import Clock, SystemClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -199,6 +200,12 @@ class FakeFxiaoke:
         """How far this tenant's clock is ahead of the hub's (negative: behind).
         Every time the tenant stamps (create_time, last_modified_time) is on it."""
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
+        self.custom_fields: dict[str, set[str]] = {}
+        """Custom fields (`…__c`) created on an object, e.g. the actions' key field."""
+        self.create_forbidden: set[str] = set()
+        """Objects the operator may not create records of."""
+        self.written: list[dict[str, Any]] = []
+        """Every record created through the API, with its trigger flags."""
         self.employees: dict[str, Employee] = {}
         self.departments: dict[int, dict[str, Any]] = {}
         self.counters = Counters()
@@ -407,6 +414,8 @@ class FakeFxiaoke:
         return _Auth("legacy", employee)
 
     def _route(self, path: str, payload: dict[str, Any], auth: _Auth) -> dict[str, Any]:
+        if fake_writes.handles(path):
+            return fake_writes.create(self, path, payload, auth.flow)
         if path in (PRESET_PREFIX + "query", CUSTOM_PREFIX + "query"):
             return self._query(path, payload, auth)
         if path == "/cgi/user/list":
@@ -415,6 +424,8 @@ class FakeFxiaoke:
             return {"departments": [dict(d) for d in self.departments.values()]}
         if path == "/cgi/crm/v2/object/list":
             return {"data": {"objects": [self._describe_brief(api) for api in self.objects]}}
+        if path == fake_writes.DESCRIBE_PATH:
+            return fake_writes.describe(self, payload)
         raise FakeError(-2, f"no such interface: {path}")
 
     def _describe_brief(self, api: str) -> dict[str, Any]:
@@ -740,6 +751,7 @@ class FakeFxiaoke:
                 "queries": dict(c.queries),
                 "answered": {str(k): v for k, v in c.answered.items()},
                 "records": {api: len(t) for api, t in self.objects.items()},
+                "written": [{"api": w["api"], "id": w["id"]} for w in self.written],
             }
 
     def used_today(self) -> int:
