@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from hub_zoho.client import API
 from hub_zoho.fake import FakeOrg, FakeZoho
 from hub_zoho.testing import mount, zoho_settings
 from sqlalchemy import select
 
+from hub import secrets
+from hub.cli import run as hub_cli
 from hub.errors import ExitCode
 from hub.store.tables import sync_state
 from hub.testing import Project
@@ -148,3 +151,91 @@ def test_cursors_stay_below_zohos_clock(tmp_path: Path) -> None:
             moments += [module["cursor"], module["deleted_cursor"]]
     for moment in filter(None, moments):
         assert dt.datetime.fromisoformat(moment) <= zoho_now - dt.timedelta(minutes=4), moment
+
+
+# -- point 15: errors that show what to fix ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "kind"),
+    [
+        (501, b"<html><body>Not Implemented</body></html>", "text/html"),
+        (200, b"<!doctype html><title>Welcome to nginx!</title>", "text/html"),
+        (404, b"<html>Not Found</html>", "text/html; charset=utf-8"),
+    ],
+)
+def test_a_host_that_is_not_zohos_gateway_is_named_at_once(
+    org: FakeOrg, tmp_path: Path, status: int, content: bytes, kind: str
+) -> None:
+    fake = FakeZoho(org)
+    asked: list[str] = []
+
+    def web_server(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(status, content=content, headers={"Content-Type": kind})
+
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="intranet.example.com").mock(side_effect=web_server)
+        router.route().mock(side_effect=fake.handle)
+        project = project_for(
+            tmp_path / "p", fake, api_domain="https://intranet.example.com", retry=None
+        )
+        result = project.sync()
+    assert result.exit_code == ExitCode.CONFIG
+    errors = {r.error for r in result.results if r.error and r.status != "stopped"}
+    assert errors and all("intranet.example.com answered HTTP" in e for e in errors), errors
+    assert all("not Zoho's API gateway" in e for e in errors)
+    assert len(asked) == len(set(asked))  # each request sent once: none retried
+
+
+def test_a_token_server_that_is_not_zohos_is_named(org: FakeOrg, tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.route().mock(
+            return_value=httpx.Response(
+                501, content=b"<html>nope</html>", headers={"Content-Type": "text/html"}
+            )
+        )
+        fake = FakeZoho(org)
+        project = project_for(
+            tmp_path / "p", fake, accounts_url="https://sso.example.com", retry=None
+        )
+        result = project.sync()
+        assert len(router.calls) == 1
+    assert result.exit_code == ExitCode.CONFIG
+    assert any(
+        "https://sso.example.com answered the token request with HTTP 501 text/html"
+        in (r.error or "")
+        for r in result.results
+    )
+
+
+def test_a_host_url_from_the_environment_is_shown_and_secrets_are_not(
+    org: FakeOrg,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = FakeZoho(org)
+    monkeypatch.setenv("ZOHO_ACCOUNTS", "https://sso.example.com")
+    monkeypatch.setenv("ZOHO_SECRET", "not-the-real-secret-42")
+    with respx.mock(assert_all_called=False) as router:
+        router.route().mock(
+            return_value=httpx.Response(
+                501, content=b"<html/>", headers={"Content-Type": "text/html"}
+            )
+        )
+        project = project_for(tmp_path / "p", fake, retry=None)
+        text = project.config_path.read_text()
+        text = text.replace(
+            f'client_secret = "{fake.settings()["client_secret"]}"',
+            'client_secret = "${ZOHO_SECRET}"',
+        )
+        text = text.replace('dc = "us"', 'accounts_url = "${ZOHO_ACCOUNTS}"')
+        project.config_path.write_text(text)
+        assert "${ZOHO_ACCOUNTS}" in text and "${ZOHO_SECRET}" in text
+        code = hub_cli(["-C", str(project.config_path), "check"])
+    out = capsys.readouterr()
+    assert code == ExitCode.CONFIG
+    assert "https://sso.example.com answered the token request" in out.out
+    assert "not-the-real-secret-42" not in out.out + out.err
+    assert secrets.redact("not-the-real-secret-42") == "***"
