@@ -5,6 +5,7 @@ Zoho's clock, error messages. Each against the fake Zoho, both stores where stor
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from hub import secrets
 from hub.cli import run as hub_cli
 from hub.errors import ExitCode
-from hub.store.tables import sync_state
+from hub.store.tables import rejects, sync_state
 from hub.testing import Project
 
 
@@ -239,3 +240,106 @@ def test_a_host_url_from_the_environment_is_shown_and_secrets_are_not(
     assert "https://sso.example.com answered the token request" in out.out
     assert "not-the-real-secret-42" not in out.out + out.err
     assert secrets.redact("not-the-real-secret-42") == "***"
+
+
+# -- point 12: credit codes and picklist labels --------------------------------------------------
+
+
+def test_the_credit_code_field_is_found_by_its_label_and_select_labels_land_in_extra(
+    tmp_path: Path, org: FakeOrg, fake: FakeZoho, store_url: str
+) -> None:
+    org.add_field("Accounts", "USCC_1", label="统一社会信用代码")
+    org.add_field(
+        "Accounts", "Source_Code", "picklist", options={"1": "Trade show", "2": "Website"}
+    )
+    first, second = org.ids("Accounts")[:2]
+    org.update("Accounts", first, USCC_1="91310000MA1FL8TQ3X", Source_Code="1")
+    org.update("Accounts", second, Source_Code="9")  # not among the options: kept as it is
+    project = project_for(tmp_path / "p", fake, store_url, credit_code_labels=["统一社会信用代码"])
+    assert project.sync().exit_code == ExitCode.OK
+    customers = {c["source_id"]: c for c in project.rows("customers")}
+    assert customers[first]["credit_code"] == "91310000MA1FL8TQ3X"
+    assert "USCC_1" not in customers[first]["extra"]
+    assert customers[first]["extra"]["Source_Code"] == "1"
+    assert customers[first]["extra"]["Source_Code__label"] == "Trade show"
+    assert "Source_Code__label" not in customers[second]["extra"]
+    # an incremental run maps the same way, from the facts kept in the state
+    org.update("Accounts", second, Source_Code="2")
+    assert project.sync().exit_code == ExitCode.OK
+    customers = {c["source_id"]: c for c in project.rows("customers")}
+    assert customers[second]["extra"]["Source_Code__label"] == "Website"
+    assert customers[first]["credit_code"] == "91310000MA1FL8TQ3X"
+
+
+def test_by_default_a_field_labelled_credit_code_is_used_and_a_mapping_wins(
+    tmp_path: Path, org: FakeOrg, fake: FakeZoho
+) -> None:
+    account = org.ids("Accounts")[0]
+    org.update("Accounts", account, Credit_Code="91310000MA1FL0000X", Segment="91440300MA5F")
+    found = project_for(tmp_path / "found", fake)
+    assert found.sync().exit_code == ExitCode.OK
+    (row,) = [c for c in found.rows("customers") if c["source_id"] == account]
+    assert row["credit_code"] == "91310000MA1FL0000X"  # its label is "Credit Code"
+    mapped = project_for(
+        tmp_path / "mapped", fake, fields={"customers": {"Segment": "credit_code"}}
+    )
+    assert mapped.sync().exit_code == ExitCode.OK
+    (row,) = [c for c in mapped.rows("customers") if c["source_id"] == account]
+    assert row["credit_code"] == "91440300MA5F"
+    assert row["extra"]["Credit_Code"] == "91310000MA1FL0000X"
+
+
+# -- point 13: personal data in rejects -------------------------------------------------------------
+
+
+def test_every_personal_field_of_a_rejected_record_is_masked(
+    tmp_path: Path, org: FakeOrg, fake: FakeZoho
+) -> None:
+    """Walk every field of a rejected Contacts record: each personal one is masked,
+    lookups included, custom phone and e-mail fields whose names say nothing too."""
+    org.add_field("Contacts", "Work_Line", "phone")
+    org.add_field("Contacts", "Privat_Adresse", "email")
+    org.add_field("Contacts", "Mailing_Street", "text")
+    org.add_field("Contacts", "Mailing_Zip", "text")
+    contact = org.ids("Contacts")[0]
+    account = org.ids("Accounts")[0]
+    personal = {
+        "First_Name": "Meiling",
+        "Last_Name": "Zhou",
+        "Full_Name": "Meiling Zhou",
+        "Email": "meiling.zhou@example.com",
+        "Phone": "021-6234-5678",
+        "Mobile": "13912345678",
+        "Work_Line": "+86 139 8765 4321",
+        "Privat_Adresse": "zhou.meiling@home.example",
+        "Mailing_Street": "88 Century Avenue",
+        "Mailing_Zip": "200120",
+        "Date_of_Birth": "1990-04-01",
+        "Account_Name": {"name": "Zhou Trading", "id": account},
+    }
+    org.update("Contacts", contact, **personal)
+    org.modules["Contacts"].records[contact]["Created_Time"] = "31/02/2026 25:61"  # rejected
+    project = project_for(tmp_path / "p", fake, customers="Contacts")
+    assert project.sync().exit_code == ExitCode.REJECTS
+    with project.store.read() as conn:
+        (reject,) = [r for r in conn.execute(select(rejects)) if r.source_id == contact]
+    raw = org.modules["Contacts"].records[contact]
+    metadata = {f.api_name: f.data_type for f in org.modules["Contacts"].fields}
+    leaks = []
+    for name, original in raw.items():
+        stored = reject.raw.get(name)
+        if original in (None, "", [], True, False):
+            continue
+        is_personal = (
+            metadata.get(name) in ("phone", "email", "lookup", "ownerlookup", "userlookup")
+            or name in personal
+        )
+        if not is_personal:
+            continue
+        texts = [original["name"]] if isinstance(original, dict) else [str(original)]
+        if isinstance(original, dict) and original.get("email"):
+            texts.append(original["email"])
+        if any(text in json.dumps(stored, ensure_ascii=False) for text in texts):
+            leaks.append(name)
+    assert leaks == [], leaks
+    assert reject.raw["Owner"]["id"] == raw["Owner"]["id"]  # ids stay, to find the record
