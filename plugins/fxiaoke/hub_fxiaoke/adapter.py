@@ -50,9 +50,11 @@ from hub.adapters.contract import (
 )
 from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
+from hub_fxiaoke.actions import FxiaokeActionWriter
 from hub_fxiaoke.client import FxiaokeClient
 from hub_fxiaoke.mapping import (
     ActivityMapper,
+    ContactMapper,
     CustomerMapper,
     GoalMapper,
     Mapper,
@@ -104,6 +106,9 @@ class FxiaokeAdapter(Adapter):
         self._departments_lock = threading.Lock()
         self.objects = self._object_streams()
 
+    def action_writer(self) -> FxiaokeActionWriter:
+        return FxiaokeActionWriter(self.client, self.config, self.context.logger)
+
     def close(self) -> None:
         self.client.close()
 
@@ -122,6 +127,12 @@ class FxiaokeAdapter(Adapter):
                 "customers", c.customers.api_name, "customers", CustomerMapper(conn, c.customers)
             )
         )
+        if c.contacts.enabled:
+            found.append(
+                ObjectStream(
+                    "contacts", c.contacts.api_name, "contacts", ContactMapper(conn, c.contacts)
+                )
+            )
         for obj in c.activity_objects():
             mapper = ActivityMapper(conn, obj, self.currency)
             found.append(ObjectStream(obj.api_name, obj.api_name, "activities", mapper))
@@ -237,6 +248,8 @@ class FxiaokeAdapter(Adapter):
         conn = self.context.connection
         if stream == "customers":
             return f"fix [connections.{conn}.customers] api_name"
+        if stream == "contacts":
+            return f"fix [connections.{conn}.contacts] api_name, or set enabled = false there"
         if stream == "goals":
             return f"fix [connections.{conn}.goals] api_name, or set enabled = false there"
         if stream == "managers":

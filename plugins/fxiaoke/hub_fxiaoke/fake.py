@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from hub_fxiaoke import fake_writes
 from hub_fxiaoke.clock import Clock, SystemClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -192,6 +193,12 @@ class FakeFxiaoke:
         self.list_invalid = list_invalid
         """Whether invalidated records still come back from queries (undocumented)."""
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
+        self.custom_fields: dict[str, set[str]] = {}
+        """Custom fields (`…__c`) created on an object, e.g. the actions' key field."""
+        self.create_forbidden: set[str] = set()
+        """Objects the operator may not create records of."""
+        self.written: list[dict[str, Any]] = []
+        """Every record created through the API, with its trigger flags."""
         self.employees: dict[str, Employee] = {}
         self.departments: dict[int, dict[str, Any]] = {}
         self.counters = Counters()
@@ -400,6 +407,8 @@ class FakeFxiaoke:
         return _Auth("legacy", employee)
 
     def _route(self, path: str, payload: dict[str, Any], auth: _Auth) -> dict[str, Any]:
+        if fake_writes.handles(path):
+            return fake_writes.create(self, path, payload, auth.flow)
         if path in (PRESET_PREFIX + "query", CUSTOM_PREFIX + "query"):
             return self._query(path, payload, auth)
         if path == "/cgi/user/list":
@@ -408,6 +417,8 @@ class FakeFxiaoke:
             return {"departments": [dict(d) for d in self.departments.values()]}
         if path == "/cgi/crm/v2/object/list":
             return {"data": {"objects": [self._describe_brief(api) for api in self.objects]}}
+        if path == fake_writes.DESCRIBE_PATH:
+            return fake_writes.describe(self, payload)
         raise FakeError(-2, f"no such interface: {path}")
 
     def _describe_brief(self, api: str) -> dict[str, Any]:
@@ -731,6 +742,7 @@ class FakeFxiaoke:
                 "queries": dict(c.queries),
                 "answered": {str(k): v for k, v in c.answered.items()},
                 "records": {api: len(t) for api, t in self.objects.items()},
+                "written": [{"api": w["api"], "id": w["id"]} for w in self.written],
             }
 
     def used_today(self) -> int:
@@ -896,10 +908,12 @@ class DemoSizes:
     orders: int | None = None
     payments: int | None = None
     managers: int | None = None
+    contacts: int | None = None
 
     def resolved(self) -> dict[str, int]:
         a = self.accounts
         return {
+            "contacts": self.contacts if self.contacts is not None else a * 6 // 5,
             "accounts": a,
             "follow_ups": self.follow_ups if self.follow_ups is not None else a * 8 // 5,
             "visits": self.visits if self.visits is not None else a // 2,
@@ -1070,7 +1084,44 @@ def populate(fake: FakeFxiaoke, sizes: DemoSizes | None = None, seed: int = 7) -
             },
             at_ms=now,
         )
+        _populate_contacts(fake, sizes_["contacts"], accounts, owners, sellers, now, seed)
     return fake
+
+
+def _populate_contacts(
+    fake: FakeFxiaoke,
+    count: int,
+    accounts: list[str],
+    owners: dict[str, list[str]],
+    sellers: list[str],
+    now: int,
+    seed: int,
+) -> None:
+    """ContactObj (联系人): the people at the accounts, the first of each
+    account its primary contact. A generator of its own, so adding contacts
+    left every other object of a seeded tenant as it was."""
+    rnd = random.Random(seed * 7919 + 1)
+    fake.objects.setdefault("ContactObj", {})
+    seen: set[str] = set()
+    for n in range(count if accounts else 0):
+        account = rnd.choice(accounts)
+        at = now - rnd.randint(0, 2 * 365 * 86_400_000)
+        fake.add(
+            "ContactObj",
+            {
+                "name": rnd.choice(_SURNAMES) + rnd.choice(_GIVEN) + rnd.choice(_GIVEN),
+                "account_id": account,
+                "owner": list(owners.get(account) or [sellers[0]]),
+                "job_title": rnd.choice(["采购经理", "财务", "总经理", "技术负责人"]),
+                "department": rnd.choice(["采购部", "财务部", "总经办", ""]),
+                "mobile1": f"13{rnd.randint(100000000, 999999999)}",
+                "tel1": f"0{rnd.randint(10, 99)}-{rnd.randint(10000000, 99999999)}",
+                "email": f"contact{n}@example.cn",
+                "primary_contact": "0" if account in seen else "1",
+            },
+            at_ms=at,
+        )
+        seen.add(account)
 
 
 def ids(fake: FakeFxiaoke, api: str) -> Iterable[str]:
