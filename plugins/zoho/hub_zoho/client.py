@@ -19,13 +19,16 @@ Every answer is sorted into one outcome, by HTTP status and Zoho's `code`:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -34,7 +37,7 @@ from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
 from hub.adapters.pacing import InFlightLimit, LimitMemory
 from hub.adapters.tokens import TokenStore, token_key
 from hub.errors import AuthError, ConfigError, QuotaExhausted, SourceDataError, SourceUnreachable
-from hub_zoho.auth import ZohoAuth
+from hub_zoho.auth import ZohoAuth, not_zoho
 from hub_zoho.settings import ZohoSettings
 
 API = "/crm/v8"
@@ -167,6 +170,9 @@ class ZohoClient:
         self.calls: Counter[str] = Counter()
         """Requests sent, by path (retries included)."""
         self.credits_remaining: int | None = None
+        self.clock_skew: float | None = None
+        """Seconds Zoho's clock is ahead of ours (negative: behind), from the Date
+        header of its last answer; None until one came."""
 
     def use_retry(self, policy: RetryPolicy) -> None:
         """Retry API and token requests with `policy` from now on."""
@@ -251,6 +257,15 @@ class ZohoClient:
                     headers={**headers, "Authorization": f"Zoho-oauthtoken {token}"},
                 )
             self._note_credits(response)
+            self._note_clock(response)
+            foreign = not_zoho(response)
+            if foreign:
+                raise ConfigError(
+                    f"{'GET' if body is None else 'POST'} {path}: {self.api_domain} answered "
+                    f"{foreign}, which is not "
+                    "Zoho's API gateway: leave api_domain unset (the token answer names the "
+                    "right one) or correct it"
+                )
             throttled = response.status_code == 429
             if not throttled and response.status_code < 500:
                 self.limit.on_success()
@@ -286,6 +301,21 @@ class ZohoClient:
         remaining = response.headers.get("X-API-CREDITS-REMAINING")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.credits_remaining = int(remaining)
+
+    def _note_clock(self, response: httpx.Response) -> None:
+        value = response.headers.get("Date")
+        if not value:
+            return
+        try:
+            theirs = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if theirs.tzinfo is not None:
+            self.clock_skew = theirs.timestamp() - time.time()
+
+    def vendor_time(self, ours: dt.datetime) -> dt.datetime:
+        """`ours` (a moment on the hub's clock) on Zoho's clock, as far as it is known."""
+        return ours + dt.timedelta(seconds=self.clock_skew or 0.0)
 
     def _credits_gone(self, response: httpx.Response) -> bool:
         if self.credits_remaining is not None and self.credits_remaining <= 0:

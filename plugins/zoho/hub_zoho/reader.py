@@ -38,6 +38,7 @@ from hub.adapters.contract import Batch, ReadContext, Tombstone
 from hub.errors import ConfigError
 from hub_zoho.client import ZohoClient
 from hub_zoho.concurrency import PageBudget, side_by_side
+from hub_zoho.describe import ModuleFacts, module_facts
 from hub_zoho.fields import plan_fields
 from hub_zoho.mapping import NEEDED, Mapper, hidden_fields
 from hub_zoho.paging import (
@@ -94,6 +95,8 @@ class StreamState:
     unsorted: list[str] = field(default_factory=list)
     """Modules without Modified_Time: read in full every time."""
     fields_at: dt.datetime | None = None
+    facts: dict[str, dict[str, Any]] | None = None
+    """Module -> what its field metadata says (`describe.ModuleFacts`), read with `fields`."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class StreamState:
             "fields": self.fields,
             "unsorted": self.unsorted,
             "fields_at": _iso(self.fields_at),
+            "facts": self.facts,
         }
 
     @classmethod
@@ -132,6 +136,7 @@ class StreamState:
                 fields=data.get("fields") or {},
                 unsorted=data.get("unsorted") or [],
                 fields_at=_parse(data.get("fields_at")),
+                facts=data.get("facts"),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # unreadable: start a complete read
@@ -249,13 +254,14 @@ class StreamReader:
         asked = _parse(state.get("deleted_users_at")) if usable and state else None
         deleted = set(known)
         if self._deletes_due(asked, ctx):
-            asked, deleted = ctx.cursor_ceiling, set()
+            deleted = set()
             for page in deleted_user_pages(self.client):
                 deleted |= {str(u.get("id")) for u in page}
                 fresh = [u for u in page if str(u.get("id")) not in known]
                 mapped = self.mapper.users(fresh, deleted=True)
                 records += mapped.records
                 rejects += mapped.rejects
+            asked = self._ceiling(ctx)
         for page in user_pages(self.client, since):
             page = [u for u in page if str(u.get("id")) not in deleted]
             mapped = self.mapper.users(page)
@@ -265,7 +271,7 @@ class StreamReader:
             if len(records) + len(rejects) >= ctx.batch_size:
                 yield Batch(records=records, rejects=rejects, snapshot_begins=begins)
                 records, rejects, begins = [], [], False
-        cursor = ctx.hold_cursor(newest) or ctx.cursor_ceiling
+        cursor = self._hold(ctx, newest)  # the newest Modified_Time read, on Zoho's clock
         yield Batch(
             records=records,
             rejects=rejects,
@@ -293,6 +299,8 @@ class StreamReader:
             "currency": s.currency,
             "goals": s.goals.model_dump() if entity == "goals" and s.goals else None,
             "all_fields": s.all_fields,
+            "credit_code_labels": s.credit_code_labels if entity == "customers" else None,
+            "facts": 1,  # labels and credit codes from the field metadata: read it all again
         }
 
     def read_modules(
@@ -306,17 +314,18 @@ class StreamReader:
         saved = None if ctx.full_refresh else StreamState.from_json(state)
         begins = saved is None or saved.fingerprint != settings_print
         if begins:
-            st = StreamState(
-                settings_print,
-                {m: ModuleState() for m in modules},
-                snapshot_since=ctx.cursor_ceiling,
-            )
+            st = StreamState(settings_print, {m: ModuleState() for m in modules})
         else:
             assert saved is not None
             st = saved
-        if begins or st.fields_at is None or ctx.started_at - st.fields_at > FIELDS_TTL:
-            st.fields, st.unsorted = self.plan_module_fields(entity, modules)
+        stale = st.fields_at is None or ctx.started_at - st.fields_at > FIELDS_TTL
+        if begins or stale or st.facts is None:
+            st.fields, st.unsorted, facts = self.plan_module_fields(entity, modules)
+            st.facts = {m: f.to_json() for m, f in facts.items()}
             st.fields_at = ctx.started_at
+        self.mapper.know({m: ModuleFacts.from_json(f) for m, f in (st.facts or {}).items()})
+        if begins:  # after the field metadata: Zoho's answers have told its clock
+            st.snapshot_since = self._ceiling(ctx)
         complete = st.snapshot_since is not None
 
         records: list[Any] = []
@@ -351,12 +360,12 @@ class StreamReader:
             elif isinstance(event, _RecordsDone):
                 reached = [newest.get(event.module), module_state.cursor]
                 reached += [s.after for s in module_state.spans or () if s.done]
-                module_state.cursor = ctx.hold_cursor(max(filter(None, reached), default=None))
+                module_state.cursor = self._hold(ctx, max(filter(None, reached), default=None))
                 module_state.spans = None
             elif isinstance(event, _Deleted):
                 deletes += event.tombstones
             else:
-                module_state.deleted_cursor = ctx.cursor_ceiling
+                module_state.deleted_cursor = self._ceiling(ctx)
             if len(records) + len(rejects) + len(deletes) >= ctx.batch_size:
                 yield Batch(
                     records=records,
@@ -519,7 +528,18 @@ class StreamReader:
 
     def _deletes_due(self, last: dt.datetime | None, ctx: ReadContext) -> bool:
         every = dt.timedelta(minutes=self.settings.deletes_every_minutes)
-        return last is None or not every or ctx.cursor_ceiling - last >= every
+        return last is None or not every or self._ceiling(ctx) - last >= every
+
+    def _ceiling(self, ctx: ReadContext) -> dt.datetime:
+        """The highest cursor a checkpoint may hold, on Zoho's clock: the run's start
+        minus the overlap, as Zoho's Date headers tell its time. Cursors are compared
+        with Zoho's timestamps, so a hub clock running ahead of Zoho's must not push
+        them past changes Zoho has yet to stamp. (The hub's own ceiling too, when
+        Zoho's clock is ahead: re-reading costs nothing.)"""
+        return min(ctx.cursor_ceiling, self.client.vendor_time(ctx.cursor_ceiling))
+
+    def _hold(self, ctx: ReadContext, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else min(value, self._ceiling(ctx))
 
     def _complete_fields(
         self, module: str, page: list[dict[str, Any]], chunks: list[list[str]]
@@ -542,7 +562,7 @@ class StreamReader:
 
     def plan_module_fields(
         self, entity: str, modules: list[str]
-    ) -> tuple[dict[str, list[list[str]]], list[str]]:
+    ) -> tuple[dict[str, list[list[str]]], list[str], dict[str, ModuleFacts]]:
         workers = min(len(modules), self.settings.max_concurrency)
         with ThreadPoolExecutor(workers, thread_name_prefix="hub-zoho-fields") as pool:
             found = pool.map(lambda module: module_fields(self.client, module), modules)
@@ -551,8 +571,10 @@ class StreamReader:
         where = f"connections.{self.connection}"
         plans: dict[str, list[list[str]]] = {}
         unsorted = []
+        facts = {}
         for module in modules:
             meta = metadata[module]
+            facts[module] = module_facts(module, meta, s.credit_code_labels)
             names = {str(f.get("api_name")) for f in meta}
             needed = list(NEEDED.get(module, ["Owner", "Created_Time", "Modified_Time"]))
             configured: list[str] = []
@@ -588,7 +610,7 @@ class StreamReader:
                         f"{where}.fields.activities: no activity module "
                         f"({', '.join(modules)}) has a field {name!r}"
                     )
-        return plans, unsorted
+        return plans, unsorted, facts
 
 
 def _tombstone(item: dict[str, Any]) -> Tombstone:

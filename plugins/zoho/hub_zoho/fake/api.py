@@ -45,6 +45,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -215,6 +216,8 @@ class FakeZoho:
         self.stats = Stats()
         self.written: list[dict[str, Any]] = []
         """Every record inserted through the API, with the `trigger` it was sent with."""
+        self.refused: list[str] = []
+        """The code of every record an insert refused (DUPLICATE_DATA, …)."""
         self._mint_times: dict[str, list[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self.clock = time.monotonic
@@ -270,6 +273,13 @@ class FakeZoho:
     # -- the handler -------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        # Zoho's servers keep their own time: the Date header is the org's clock, which
+        # tests may set apart from the hub's.
+        response.headers["Date"] = format_datetime(self.org.now(), usegmt=True)
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/oauth/v2/token":
             return self._token(request)
@@ -289,6 +299,8 @@ class FakeZoho:
             if request.method == "POST":
                 self.stats = Stats()
             return answer
+        if request.url.path == "/__fake__/written":  # what `hub actions apply` created
+            return _json(200, {"written": self.written})
         return _error(404, "INVALID_URL_PATTERN", "no such control endpoint")
 
     # -- accounts server -----------------------------------------------------------------------
