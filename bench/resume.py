@@ -27,8 +27,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import Plan, ensure, parse_size  # noqa: E402
-from hub_project import write_project  # noqa: E402
+from generate import Plan, ensure, parse_size
+from hub_project import write_project
 
 ROOT = Path(__file__).resolve().parent
 RIG = ROOT.parent / "tests" / "interrupt.py"
@@ -92,7 +92,7 @@ def case(label: str, generated: Path, work: Path, store: str, kill_after: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activities", type=parse_size, default=parse_size("200k"))
-    parser.add_argument("--kill-after", type=int, default=2, help="committed batches before the kill")
+    parser.add_argument("--kill-after", type=int, default=2, help="batches before the kill")
     parser.add_argument("--postgres", help="admin URL; a fresh database per run is created there")
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
