@@ -10,7 +10,7 @@ SIGKILL, exactly as under `kill -9`. The points are those of
 batches), `resolve` (references being resolved at the end).
 
 Modes: by default (CI) each loop stops drawing new points once its time
-budget (`HUB_FAULT_BUDGET`, 15 s) is spent, after at least 3; `HUB_FAULTS=long`
+budget (`HUB_FAULT_BUDGET`, 10 s) is spent, after at least 2; `HUB_FAULTS=long`
 runs every point (`HUB_FAULT_POINTS`, default 25 per loop) whatever the time.
 """
 
@@ -44,8 +44,8 @@ from ..interrupt import TARGETS
 LONG = os.environ.get("HUB_FAULTS") == "long"
 POINTS = int(os.environ.get("HUB_FAULT_POINTS", "25" if LONG else "20"))
 """Independent kill points drawn per loop (each: kill, complete, compare)."""
-MIN_POINTS = POINTS if LONG else 3
-BUDGET_SECONDS = float(os.environ.get("HUB_FAULT_BUDGET", "15"))
+MIN_POINTS = POINTS if LONG else 2
+BUDGET_SECONDS = float(os.environ.get("HUB_FAULT_BUDGET", "10"))
 """Per loop, in CI: stop drawing points after this long (once MIN_POINTS ran)."""
 CHILD_TIMEOUT = 120
 ENTITIES = ("managers", "customers", "activities", "goals")

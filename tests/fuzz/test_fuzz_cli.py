@@ -30,7 +30,9 @@ from ..test_cli_errors import leaves
 pytestmark = pytest.mark.fuzz
 
 LONG_RUNNING = {
+    # serve until stopped, or do a whole job, when their arguments are well formed
     "demo",
+    "serve",
     "fake-zoho",
     "fake-fxiaoke",
     "sync",
@@ -89,7 +91,7 @@ def guarded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.chdir(tmp_path)
 
     def hung(signum: int, frame: FrameType | None) -> None:
-        raise Hung(f"still running after {SECONDS} s")
+        raise Hung(f"still running after {SECONDS} s: a server or a long job? see LONG_RUNNING")
 
     previous = signal.signal(signal.SIGALRM, hung)
     yield
