@@ -161,6 +161,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "avg_score": ("Average score", "平均得分"),
     "behind": ("Behind goal (< 100 %)", "未达标（< 100%）"),
     "total_payable": ("Total payable", "应付合计"),
+    "goals": ("Goals", "目标明细"),
+    # KPIs (goal metrics)
+    "sales_amount": ("Sales", "销售额"),
+    "payment_amount": ("Payments", "回款额"),
+    "order_count": ("Orders", "订单数"),
+    "order_completion_rate": ("Order completion", "订单完成率"),
+    "new_customers": ("New customers", "新客户"),
+    "retention_rate": ("Retention", "客户留存率"),
+    "satisfaction": ("Satisfaction", "满意度"),
+    "contact_count": ("Contacts", "联系次数"),
+    "visit_count": ("Visits", "拜访次数"),
+    "complaint_count": ("Complaints", "投诉数"),
 }
 
 
