@@ -44,8 +44,8 @@ def demo_rules() -> dict:
     return tomllib.loads(text)["rules"]
 
 
-def build_company(root: Path) -> RuleTestbed:
-    bed = RuleTestbed(root)
+def build_company(root: Path, store_url: str | None = None) -> RuleTestbed:
+    bed = RuleTestbed(root, store_url)
     bed.add(
         manager(
             "M1", name="张伟", team="north", email="zhang.wei@example.com", phone="13812345678"
