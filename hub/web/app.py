@@ -99,7 +99,11 @@ class LoginLimiter:
 
     def failed(self, key: tuple[str, str]) -> None:
         with self._lock:
-            self._failed[key].append(time.monotonic())
+            now = time.monotonic()
+            self._failed[key].append(now)
+            if len(self._failed) > 10_000:  # many names tried: forget the expired ones
+                for old in [k for k, v in self._failed.items() if v[-1] < now - self.window]:
+                    del self._failed[old]
 
     def succeeded(self, key: tuple[str, str]) -> None:
         with self._lock:
