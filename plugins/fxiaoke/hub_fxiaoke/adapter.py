@@ -50,6 +50,7 @@ from hub.adapters.contract import (
 )
 from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
+from hub_fxiaoke.actions import FxiaokeActionWriter
 from hub_fxiaoke.client import FxiaokeClient
 from hub_fxiaoke.mapping import (
     ActivityMapper,
@@ -104,6 +105,9 @@ class FxiaokeAdapter(Adapter):
         self._departments: dict[str, str] | None = None
         self._departments_lock = threading.Lock()
         self.objects = self._object_streams()
+
+    def action_writer(self) -> FxiaokeActionWriter:
+        return FxiaokeActionWriter(self.client, self.config, self.context.logger)
 
     def close(self) -> None:
         self.client.close()

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from hub_fxiaoke import fake_writes
 from hub_fxiaoke.clock import Clock, SystemClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -192,6 +193,12 @@ class FakeFxiaoke:
         self.list_invalid = list_invalid
         """Whether invalidated records still come back from queries (undocumented)."""
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
+        self.custom_fields: dict[str, set[str]] = {}
+        """Custom fields (`…__c`) created on an object, e.g. the actions' key field."""
+        self.create_forbidden: set[str] = set()
+        """Objects the operator may not create records of."""
+        self.written: list[dict[str, Any]] = []
+        """Every record created through the API, with its trigger flags."""
         self.employees: dict[str, Employee] = {}
         self.departments: dict[int, dict[str, Any]] = {}
         self.counters = Counters()
@@ -400,6 +407,8 @@ class FakeFxiaoke:
         return _Auth("legacy", employee)
 
     def _route(self, path: str, payload: dict[str, Any], auth: _Auth) -> dict[str, Any]:
+        if fake_writes.handles(path):
+            return fake_writes.create(self, path, payload, auth.flow)
         if path in (PRESET_PREFIX + "query", CUSTOM_PREFIX + "query"):
             return self._query(path, payload, auth)
         if path == "/cgi/user/list":
@@ -408,6 +417,8 @@ class FakeFxiaoke:
             return {"departments": [dict(d) for d in self.departments.values()]}
         if path == "/cgi/crm/v2/object/list":
             return {"data": {"objects": [self._describe_brief(api) for api in self.objects]}}
+        if path == fake_writes.DESCRIBE_PATH:
+            return fake_writes.describe(self, payload)
         raise FakeError(-2, f"no such interface: {path}")
 
     def _describe_brief(self, api: str) -> dict[str, Any]:
@@ -731,6 +742,7 @@ class FakeFxiaoke:
                 "queries": dict(c.queries),
                 "answered": {str(k): v for k, v in c.answered.items()},
                 "records": {api: len(t) for api, t in self.objects.items()},
+                "written": [{"api": w["api"], "id": w["id"]} for w in self.written],
             }
 
     def used_today(self) -> int:
