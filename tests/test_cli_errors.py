@@ -28,6 +28,7 @@ VALID = {
     "period_text": "2026-Q3",
     "name": "thing",
     "manager": "M1001",
+    "role": "admin",
 }
 # wrong values, by click type name
 BAD = {
