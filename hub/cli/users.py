@@ -56,7 +56,7 @@ def users_add(
     """Add a user."""
     from hub.web import users as accounts
 
-    store = _store(ctx)  # a bad hub.toml is the first thing to hear about
+    store = _store(ctx)  # a broken config fails before anyone types a password
     password = None if no_password else _read_password(password_stdin)
     with store.begin() as conn:
         user = accounts.add(conn, username, role, password=password, manager=manager, team=team)
@@ -133,7 +133,7 @@ def users_set_password(ctx: click.Context, username: str, password_stdin: bool) 
     """Set a user's password."""
     from hub.web import users as accounts
 
-    store = _store(ctx)
+    store = _store(ctx)  # a broken config fails before anyone types a password
     password = _read_password(password_stdin)
     with store.begin() as conn:
         accounts.set_password(conn, username, password)
