@@ -28,7 +28,6 @@ VALID = {
     "period_text": "2026-Q3",
     "name": "thing",
     "manager": "M1001",
-    "role": "admin",
 }
 # wrong values, by click type name
 BAD = {
