@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from hub import secrets
 from hub.errors import ConfigError
+from hub.identity.settings import IdentitySettings
 from hub.model import ENTITIES, Currency
 
 DEFAULT_CONFIG_NAME = "hub.toml"
@@ -78,6 +79,9 @@ class HubConfig(BaseModel):
     rules: dict[str, Any] = Field(default_factory=dict)
     """`[rules.NAME]` tables (one configured rule each) and the shared
     definitions directly under `[rules]`; validated by `hub.rules.config`."""
+
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    """`[identity]`: matching keys, thresholds and survivorship (docs/identity.md)."""
 
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 
