@@ -4,9 +4,9 @@ Every manager and customer record gets a unified entity (identity_members);
 the tables keep why (evidence), what people decided (decisions), what is left
 to decide (review), what was refused (issues) and the survived records.
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-03 06:38:47.088436
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03 06:48:15.967151
 """
 
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from alembic import op
 import hub.store.types
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
