@@ -4,8 +4,8 @@ Every manager and customer record gets a unified entity (identity_members);
 the tables keep why (evidence), what people decided (decisions), what is left
 to decide (review), what was refused (issues) and the survived records.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 06:48:15.967151
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 import hub.store.types
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
