@@ -220,4 +220,5 @@ leases = Table(
     Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
+import hub.actions.tables  # noqa: E402  (the actions outbox too)
 import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)
