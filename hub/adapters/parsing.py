@@ -146,6 +146,9 @@ def _number_hint(v: str, decimal_comma: bool) -> str:
     """Why a number-like value is refused, when the reason is a common one."""
     if re.search(r"[0-9][eE][+-]?[0-9]", v):
         return " (no exponents)"
+    bare = re.sub(_MARKS, "", v)
+    if not re.fullmatch(r"[0-9,.\s+\-()万亿kK%]*", bare):
+        return ""  # letters or other marks: the value itself says what is wrong
     if not decimal_comma and re.search(r"[0-9],[0-9]{1,2}$", v):
         return " (a decimal comma? thousands separators go in groups of three)"
     if "," in v or "." in v or " " in v.strip():
