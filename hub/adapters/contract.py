@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from hub.actions.contract import ActionWriter
@@ -68,7 +69,10 @@ class Reject:
 class Batch:
     """What `Adapter.read` yields: a unit the engine commits atomically."""
 
-    records: Sequence[Record] = ()
+    records: Sequence[Record] | pa.Table | pa.RecordBatch = ()
+    """Model objects (the row path), or an Arrow table or record batch of
+    `hub.columns.arrow_schema(entity)` (the columnar path, see docs/batches.md).
+    The engine hands the store a conformed `pa.Table` either way."""
     rejects: Sequence[Reject] = ()
     deletes: Sequence[Tombstone] = ()
     state: dict[str, Any] | None = None
@@ -186,12 +190,10 @@ class Adapter(ABC):
         cannot be read. One bad record is a `Reject`, not an exception.
         """
 
-    writes_actions: bool = False
-    """True if `action_writer` returns a writer: the adapter can create follow-up
-    tasks in its source (see `hub.actions.contract` and docs/actions.md)."""
-
     def action_writer(self) -> ActionWriter | None:
-        """The writer for follow-up tasks, or None when the source takes none."""
+        """The writer of follow-up tasks into the source (`hub actions`), or None
+        when this connection takes none. Optional: see `hub.actions.contract` and
+        docs/actions.md. Creating it must not touch the network."""
         return None
 
     def write(self, entity: str, records: Iterable[Record]) -> Iterator[WriteOutcome]:

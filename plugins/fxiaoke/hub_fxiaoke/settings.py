@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from hub.model import ActivityKind, Customer, CustomerKind
+from hub.model import ActivityKind, Contact, Customer, CustomerKind
 
 CLOUDS: dict[str, str] = {
     "fxiaoke": "https://open.fxiaoke.com",
@@ -84,6 +84,58 @@ class CustomerObject(_Strict):
     def field_map(self) -> dict[str, str]:
         merged = {**CUSTOMER_FIELDS, **self.fields}
         return {k: v for k, v in merged.items() if v and k in Customer.model_fields}
+
+
+CONTACT_FIELDS: dict[str, str] = {
+    "name": "name",
+    "customer": "account_id",
+    "title": "job_title",
+    "department": "department",
+    "mobile": "mobile1",
+    "phone": "tel1",
+    "email": "email",
+    "is_primary": "primary_contact",
+}
+"""Canonical contact field → ContactObj field. `name` and the `account_id`
+lookup are documented; the others are the common preset names (unverified):
+check them with `describe ContactObj` and override in
+`[connections.X.contacts.fields]`."""
+
+_MAPPABLE_CONTACT_FIELDS = {
+    "name",
+    "customer",
+    "title",
+    "department",
+    "mobile",
+    "phone",
+    "email",
+    "is_primary",
+    "marketing_consent",
+}
+
+
+class ContactObject(_Strict):
+    """How ContactObj (联系人) becomes contacts."""
+
+    enabled: bool = True
+    api_name: str = "ContactObj"
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Canonical field → Fxiaoke field, merged over `CONTACT_FIELDS`; "" unmaps."""
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in _MAPPABLE_CONTACT_FIELDS:
+                known = ", ".join(sorted(_MAPPABLE_CONTACT_FIELDS))
+                raise ValueError(f"{name!r} is not a contact field (one of {known})")
+        return value
+
+    def field_map(self) -> dict[str, str]:
+        merged = {**CONTACT_FIELDS, **self.fields}
+        return {
+            k: v for k, v in merged.items() if v and (k == "customer" or k in Contact.model_fields)
+        }
 
 
 class ActivityObject(_Strict):
@@ -171,6 +223,21 @@ class GoalObject(_Strict):
         return self
 
 
+class ActionsSettings(_Strict):
+    """How follow-up tasks are written (`hub actions`, docs/actions.md): a record of
+    `object` (跟进记录 by default) created through `data/create`."""
+
+    object: str = "ActiveRecordObj"
+    key_field: str = Field(default="hub_action_key__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$")
+    """A custom text field on `object` that carries each action's key, so an action is
+    found (never written twice) after a crash or a timeout."""
+    content_field: str = "active_record_content"
+    customer_field: str | None = "account_id"
+    """Lookup to the customer; `related_object_data` is always filled as well."""
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """Constant fields to set on every record, e.g. {active_record_type = "…"}."""
+
+
 class FxiaokeSettings(_Strict):
     """A `[connections.NAME]` table with `adapter = "fxiaoke"`."""
 
@@ -201,9 +268,12 @@ class FxiaokeSettings(_Strict):
     """directory: /cgi/user/list (always readable); personnel: PersonnelObj,
     incremental, needs the tenant's 人员 read permission and oauth ids."""
     customers: CustomerObject = Field(default_factory=CustomerObject)
+    contacts: ContactObject = Field(default_factory=ContactObject)
     activities: list[ActivityObject] = Field(default_factory=list, validate_default=True)
     """Built-in objects with overrides, and further objects, by api_name."""
     goals: GoalObject = Field(default_factory=GoalObject)
+    actions: ActionsSettings = Field(default_factory=lambda: ActionsSettings())
+    """Write-back of follow-up tasks (`hub actions apply`)."""
 
     @field_validator("host")
     @classmethod
