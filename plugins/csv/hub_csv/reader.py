@@ -155,8 +155,9 @@ def check_encoding(path: Path, sample: bytes, encoding: str) -> None:
     if _mostly_bad(non_ascii, bad):
         guess = "gb18030" if encoding.startswith("utf") else "utf-8"
         raise SourceDataError(
-            f"{path}: line {first_bad}: {bad} of the first {non_ascii} lines with non-ASCII "
-            f'text are not valid {encoding} (the file may be {guess}: set encoding = "{guess}")'
+            f"{path}: line {first_bad}: bytes that are not valid {encoding}, in {bad} of the "
+            f"first {non_ascii} lines with non-ASCII text (the file may be {guess}: "
+            f'set encoding = "{guess}")'
         )
 
 

@@ -150,8 +150,8 @@ def test_a_mostly_undecodable_file_fails_fast_naming_the_encoding(tmp_path: Path
     message = str(caught.value)
     assert "\n" not in message
     assert message.endswith(
-        "managers.csv: line 2: 20 of the first 20 lines with non-ASCII text are not valid "
-        'utf-8 (the file may be gb18030: set encoding = "gb18030")'
+        "managers.csv: line 2: bytes that are not valid utf-8, in 20 of the first 20 lines "
+        'with non-ASCII text (the file may be gb18030: set encoding = "gb18030")'
     )
     # and auto-detection reads it right
     result = read(adapter(tmp_path, managers="managers.csv"), "managers")
