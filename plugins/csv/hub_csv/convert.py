@@ -265,9 +265,9 @@ def _strict_strptime(texts: pa.Array, fmt: str, unit: str) -> pa.Array:
     return pc.if_else(pc.fill_null(same, False), stamp, pa.scalar(None, stamp.type))
 
 
-def _in_years(year: pa.Array) -> pa.Array:
+def _in_years(year: pa.Array, last: int = parsing.LAST_YEAR) -> pa.Array:
     y = pc.cast(year, pa.int32())
-    return pc.and_(pc.greater_equal(y, parsing.FIRST_YEAR), pc.less_equal(y, parsing.LAST_YEAR))
+    return pc.and_(pc.greater_equal(y, parsing.FIRST_YEAR), pc.less_equal(y, last))
 
 
 def date(column: pa.Array, order: Literal["YMD", "MDY", "DMY"] = "MDY") -> Converted:
@@ -301,7 +301,10 @@ def datetime(
     naive = _strict_strptime(
         pc.binary_join_element_wise(_ymd_text(parts), clock, "T"), "%Y-%m-%dT%H:%M:%S", "s"
     ).cast(pa.timestamp("us"))
-    ok = pc.and_(pc.and_(matched, pc.is_valid(naive)), _in_years(pc.struct_field(parts, "y")))
+    # after 2037 Arrow's time zone rules stop where Python's go on: the row parser decides
+    ok = pc.and_(
+        pc.and_(matched, pc.is_valid(naive)), _in_years(pc.struct_field(parts, "y"), last=2037)
+    )
     safe = pc.if_else(ok, naive, pa.scalar(0, naive.type))
     zone = str(tz.key)
     aware = pc.assume_timezone(safe, timezone=zone, ambiguous="earliest", nonexistent="earliest")
