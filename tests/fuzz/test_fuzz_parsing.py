@@ -101,9 +101,11 @@ def pick(options: tuple[Any, ...] | list[Any], choice: int) -> Any:
 # public parser -> how to call it with one cell (and a choice among its options)
 CALLS: dict[str, Callable[[str, int], Any]] = {
     "text": lambda cell, c: parsing.text(cell),
-    "decimal": lambda cell, c: parsing.decimal(cell),
-    "money": lambda cell, c: parsing.money(cell, pick(("CNY", "USD"), c)),
-    "number_and_currency": lambda cell, c: parsing.number_and_currency(cell),
+    "decimal": lambda cell, c: parsing.decimal(cell, decimal_comma=c % 2 == 1),
+    "money": lambda cell, c: parsing.money(cell, pick(("CNY", "USD"), c), decimal_comma=c % 4 >= 2),
+    "number_and_currency": lambda cell, c: parsing.number_and_currency(
+        cell, decimal_comma=c % 2 == 1
+    ),
     "integer": lambda cell, c: parsing.integer(cell),
     "boolean": lambda cell, c: parsing.boolean(cell),
     "date": lambda cell, c: parsing.date(cell, pick(ORDERS, c)),
