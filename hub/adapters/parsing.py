@@ -102,23 +102,12 @@ def number_and_currency(
     one currency symbol or code before or after, and `万`/`亿`/`k` or `%` at
     the end. `1,23`, `1 000,50`, `--5`, `1_000`, `1e5` are refused.
     `decimal_comma` reads `1.234,56` and `1 234,56` (and then refuses
-    `1,234.56`): it is a per-column choice, never a guess. Numbers with more
-    than 14 digits before the point do not fit the store and are refused.
+    `1,234.56`): it is a per-column choice, never a guess.
     """
     try:
-        number, currency = _number_and_currency(value, decimal_comma)
-    except ArithmeticError:  # decimal.Overflow and friends, whatever the input was
+        return _number_and_currency(value, decimal_comma)
+    except ArithmeticError:  # decimal.Overflow and friends: a reason, never a crash
         raise ValueError(f"number out of range: {_clip(value or '')!r}") from None
-    if number is not None and number.adjusted() >= _MAX_DIGITS:
-        raise ValueError(
-            f"number out of range (at most {_MAX_DIGITS} digits before the point): "
-            f"{_clip(value or '')!r}"
-        )
-    return number, currency
-
-
-_MAX_DIGITS = 14
-"""The store keeps numbers as NUMERIC(18, 4): 14 digits before the point."""
 
 
 def _number_and_currency(
@@ -182,6 +171,8 @@ def integer(value: str | None) -> int | None:
         return None
     if number != number.to_integral_value():
         raise ValueError(f"not a whole number: {_clip(value or '')!r}")
+    if not -(2**63) <= number < 2**63:  # a BIGINT column holds no more
+        raise ValueError(f"{_clip(value or '')!r} is too large a number")
     return int(number)
 
 

@@ -135,7 +135,7 @@ def checked(value: Any) -> None:
         for part in value:
             checked(part)
     elif isinstance(value, Decimal):
-        assert value.is_finite() and abs(value) < 10**14  # NUMERIC(18, 4)
+        assert value.is_finite()
     elif isinstance(value, dt.datetime):
         assert value.tzinfo is not None
         value.astimezone(dt.UTC)  # must not overflow
@@ -171,7 +171,7 @@ def test_money_round_trip(value: Decimal) -> None:
     assert parsing.decimal(str(value)) == value
 
 
-@given(st.integers(min_value=-(10**14) + 1, max_value=10**14 - 1))
+@given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_integer_round_trip(value: int) -> None:
     assert parsing.integer(str(value)) == value
 
