@@ -78,6 +78,10 @@ class HubConfig(BaseModel):
     rules: dict[str, Any] = Field(default_factory=dict)
     """`[rules.NAME]` tables (one configured rule each) and the shared
     definitions directly under `[rules]`; validated by `hub.rules.config`."""
+    engine: dict[str, Any] = Field(default_factory=dict)
+    """`[engine]`: the Celery broker and workers; validated by `hub.engine.settings`."""
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    """`[schedule.NAME]` cron entries; validated by `hub.engine.settings`."""
 
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 

@@ -35,6 +35,9 @@ COMMANDS = {
     "report": "hub.cli.reports:report",
     "demo": "hub.cli.demo:demo",
     "new": "hub.cli.new:new",
+    "worker": "hub.cli.engine:worker",
+    "workers": "hub.cli.engine:workers",
+    "scheduler": "hub.cli.engine:scheduler",
 }
 
 

@@ -90,6 +90,13 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Read and validate, write nothing.")
 @click.option("--full-refresh", is_flag=True, help="Ignore saved state; tombstone what is gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option(
+    "--engine", "on_engine", is_flag=True, help="Run on the [engine] workers (see `hub worker`)."
+)
+@click.option("--no-wait", is_flag=True, help="With --engine: print the run id and return.")
+@click.option(
+    "--timeout", type=float, help="With --engine: stop waiting after this many seconds (exit 1)."
+)
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -98,6 +105,9 @@ def sync(
     dry_run: bool,
     full_refresh: bool,
     as_json: bool,
+    on_engine: bool,
+    no_wait: bool,
+    timeout: float | None,
 ) -> None:
     """Sync connections into the store.
 
@@ -106,10 +116,15 @@ def sync(
     6 vendor quota exhausted (resumes next run), 130 interrupted.
     """
     config = config_from(ctx)
-    engine = SyncEngine(config, get_registry(), store_from(config), progress=_progress())
     options = SyncOptions(
         connections=connections, streams=streams, dry_run=dry_run, full_refresh=full_refresh
     )
+    if on_engine or no_wait or timeout is not None:
+        from hub.cli.engine import sync_on_engine
+
+        sync_on_engine(ctx, config, options, no_wait=no_wait, timeout=timeout, as_json=as_json)
+        return
+    engine = SyncEngine(config, get_registry(), store_from(config), progress=_progress())
     report = engine.run(options)
     _print_report(report, as_json)
     ctx.exit(int(report.exit_code))

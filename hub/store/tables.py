@@ -177,6 +177,7 @@ run_streams = Table(
     Column("unresolved", Integer, nullable=False, default=0),
     Column("batches", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("worker", String(255)),  # the engine worker that ran it (None: the run's own process)
 )
 
 rejects = Table(
@@ -220,4 +221,5 @@ leases = Table(
     Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
+import hub.engine.tables  # noqa: E402  (so do the engine's)
 import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)
