@@ -11,10 +11,18 @@ import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy.engine import make_url
 
 from hub import secrets
@@ -26,9 +34,24 @@ CONFIG_ENV = "HUB_CONFIG"
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
+Rate = Annotated[
+    Decimal,
+    Field(ge=Decimal("1e-9"), le=Decimal("1e9"), allow_inf_nan=False),
+    BeforeValidator(lambda v: _no_bool(v)),
+]
+"""A currency rate: a number (or numeric text), neither a bool nor zero,
+negative, infinite or absurdly large."""
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
 
 class SyncSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `batch_size = true` or `"50"` is a mistake, not 1 or 50
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     batch_size: int = Field(default=5000, ge=1, le=20_000)
     """Records per transaction (and per `IN (...)` list: kept under SQLite's
@@ -47,8 +70,8 @@ class ConnectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    adapter: str = Field(min_length=1)
-    enabled: bool = True
+    adapter: str = Field(min_length=1, strict=True)
+    enabled: bool = Field(default=True, strict=True)
     references: dict[str, str] = Field(default_factory=dict)
     """Entity -> connection whose source ids this connection's references use
     (e.g. `{managers = "hr"}` when activities name managers by HR ids)."""
@@ -71,8 +94,9 @@ class HubConfig(BaseModel):
     store: str = "sqlite:///hub.db"
     timezone: str = "Asia/Shanghai"
     base_currency: Currency = "CNY"
-    currency_rates: dict[Currency, Decimal] = Field(default_factory=dict)
-    """Value of one unit of each currency in the base currency."""
+    currency_rates: dict[Currency, Rate] = Field(default_factory=dict)
+    """Value of one unit of each currency in the base currency (a number or
+    a string such as "7.10"; positive and finite)."""
     sync: SyncSettings = Field(default_factory=SyncSettings)
     connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
     rules: dict[str, Any] = Field(default_factory=dict)
@@ -82,6 +106,9 @@ class HubConfig(BaseModel):
     """`[engine]`: the Celery broker and workers; validated by `hub.engine.settings`."""
     schedule: dict[str, Any] = Field(default_factory=dict)
     """`[schedule.NAME]` cron entries; validated by `hub.engine.settings`."""
+    actions: dict[str, Any] = Field(default_factory=dict)
+    """`[actions.NAME]`: findings written back as follow-up tasks; validated by
+    `hub.actions.settings`."""
 
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 
@@ -191,6 +218,11 @@ def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
             return default
         raise ConfigError(f"{path}: {'.'.join(key)}: environment variable {name} is not set")
 
+    if "${" in _ENV_REF.sub("", value):
+        raise ConfigError(
+            f"{path}: {'.'.join(key)}: `${{` without a valid `${{NAME}}` or "
+            "`${NAME:-default}` (unterminated, or a name with other than letters, digits, _)"
+        )
     return _ENV_REF.sub(replace, value)
 
 

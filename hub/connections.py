@@ -28,6 +28,20 @@ def open_adapter(config: HubConfig, registry: Registry, name: str) -> Adapter:
     return spec.adapter(settings, context)
 
 
+def validate_connections(config: HubConfig, registry: Registry) -> None:
+    """Refuse hub.toml when an enabled connection names an adapter that is not
+    installed or has settings its adapter does not accept, so that every
+    command (not only `hub sync`) reports the same one line."""
+    for name, connection in config.connections.items():
+        if not connection.enabled:
+            continue
+        try:
+            spec = registry.adapter(connection.adapter)
+        except ConfigError as exc:
+            raise ConfigError(f"{config.path}: connections.{name}.adapter: {exc}") from None
+        validate_settings(config, name, spec.config)
+
+
 def selected(config: HubConfig, names: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The named connections, or every enabled one."""
     if names:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from hub import secrets
+from hub.cli import run
 from hub.config import load_config
-from hub.errors import ConfigError
+from hub.errors import ConfigError, ExitCode
 from hub.starter import STARTER_CONFIG
 
 
@@ -63,6 +64,52 @@ def test_env_vars_are_substituted_and_registered_as_secrets(
         ),
         ("store = 'sqlite:///x.db'\nstore = 'y'\n", "invalid TOML"),
         ('store = "not a url"\n', "store: not a database URL"),
+        ("[sync]\nbatch_size = true\n", "sync.batch_size: Input should be a valid integer"),
+        ('[sync]\nbatch_size = "50"\n', "sync.batch_size: Input should be a valid integer"),
+        ("[sync]\nbatch_size = 50.0\n", "sync.batch_size: Input should be a valid integer"),
+        (
+            "[sync]\nmax_reject_ratio = false\n",
+            "sync.max_reject_ratio: Input should be a valid number",
+        ),
+        (
+            '[connections.crm]\nadapter = "x"\nenabled = "no"\n',
+            "connections.crm.enabled: Input should be a valid boolean",
+        ),
+        (
+            "[currency_rates]\nUSD = -1\n",
+            "currency_rates.USD: Input should be greater than or equal to",
+        ),
+        (
+            "[currency_rates]\nUSD = 0\n",
+            "currency_rates.USD: Input should be greater than or equal to",
+        ),
+        (
+            '[currency_rates]\nUSD = "0"\n',
+            "currency_rates.USD: Input should be greater than or equal to",
+        ),
+        ("[currency_rates]\nUSD = 1e999\n", "currency_rates.USD: Input should be a finite number"),
+        (
+            '[currency_rates]\nUSD = "1e999"\n',
+            "currency_rates.USD: Input should be less than or equal to",
+        ),
+        ("[currency_rates]\nUSD = nan\n", "currency_rates.USD: Input should be a finite number"),
+        ("[currency_rates]\nUSD = true\n", "currency_rates.USD: must be a number, not true/false"),
+        (
+            '[currency_rates]\nUSD = "seven"\n',
+            "currency_rates.USD: Input should be a valid decimal",
+        ),
+        (
+            '[connections.crm]\nadapter = "x"\ntoken = "${HUB_X"\n',
+            "connections.crm.token: `${` without a valid `${NAME}`",
+        ),
+        (
+            '[connections.crm]\nadapter = "x"\ntoken = "a${1X}"\n',
+            "connections.crm.token: `${` without a valid",
+        ),
+        (
+            '[connections.crm]\nadapter = "x"\ntoken = "${A:-x"\n',
+            "connections.crm.token: `${` without a valid",
+        ),
     ],
 )
 def test_errors_are_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -87,3 +134,37 @@ def test_values_are_never_echoed_in_errors(tmp_path: Path, monkeypatch: pytest.M
 def test_missing_file_says_how_to_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file \\(run `hub init`"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_good_rates_in_every_documented_form(tmp_path: Path) -> None:
+    path = write(tmp_path, '[currency_rates]\nUSD = "7.10"\nEUR = 7.8\nJPY = 0.048\nHKD = 1\n')
+    rates = load_config(path).currency_rates
+    assert {k: str(v) for k, v in rates.items()} == {
+        "USD": "7.10",
+        "EUR": "7.8",
+        "JPY": "0.048",
+        "HKD": "1",
+    }
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["runs"], ["rejects"], ["state"], ["sync"], ["export", "customers"], ["period", "status"]],
+)
+def test_every_command_refuses_an_unknown_connection_key_like_sync(
+    tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "managers.csv").write_text("id,name\nM1,a\n", encoding="utf-8")
+    path = write(tmp_path, '[connections.files]\nadapter = "csv"\nfolder = "."\nfoldr = "typo"\n')
+    assert run(["-C", str(path), *command]) == ExitCode.CONFIG
+    assert capsys.readouterr().err == f"error: {path}: connections.files.foldr: unknown key\n"
+
+
+def test_every_command_refuses_an_adapter_that_is_not_installed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, '[connections.crm]\nadapter = "nope"\n')
+    for command in (["runs"], ["sync"]):
+        assert run(["-C", str(path), *command]) == ExitCode.CONFIG
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}: connections.crm.adapter: ") and err.count("\n") == 1

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from hub.actions.contract import ActionWriter
 from hub.model import ENTITIES, Record
 
 
@@ -184,6 +185,14 @@ class Adapter(ABC):
         the last checkpoint) and `SourceDataError` when the source as a whole
         cannot be read. One bad record is a `Reject`, not an exception.
         """
+
+    writes_actions: bool = False
+    """True if `action_writer` returns a writer: the adapter can create follow-up
+    tasks in its source (see `hub.actions.contract` and docs/actions.md)."""
+
+    def action_writer(self) -> ActionWriter | None:
+        """The writer for follow-up tasks, or None when the source takes none."""
+        return None
 
     def write(self, entity: str, records: Iterable[Record]) -> Iterator[WriteOutcome]:
         """Write canonical records to the source (only for writable streams)."""

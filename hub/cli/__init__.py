@@ -6,7 +6,10 @@ code (see `hub.errors.ExitCode`); nothing prompts, so schedulers can run it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -38,6 +41,7 @@ COMMANDS = {
     "worker": "hub.cli.engine:worker",
     "workers": "hub.cli.engine:workers",
     "scheduler": "hub.cli.engine:scheduler",
+    "actions": "hub.cli.actions:actions",
 }
 
 
@@ -93,27 +97,81 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, log_level:
 
 
 def run(args: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (what `main` exits with)."""
+    """Run the CLI and return its exit code (what `main` exits with).
+
+    Nothing escapes as a traceback: a usage mistake is one line and exit 2,
+    a hub error its own exit code, a file the OS refuses one line naming it,
+    and anything unforeseen one line too (the traceback goes to the debug log).
+    """
     try:
         code = cli.main(args=args, prog_name="hub", standalone_mode=False)
     except HubError as exc:
-        click.echo(f"error: {secrets.redact(str(exc))}", err=True)
-        return int(exc.exit_code)
+        return _fail(str(exc), int(exc.exit_code))
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:
+        return _fail(usage_line(exc), int(ExitCode.CONFIG))
     except click.ClickException as exc:
-        exc.show()
-        return ExitCode.CONFIG if exc.exit_code == 2 else exc.exit_code
+        return _fail(exc.format_message(), ExitCode.CONFIG if exc.exit_code == 2 else exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _quiet_stdout()  # `hub export | head`: the reader left, which is not an error
+        return int(ExitCode.FAILED)
+    except OSError as exc:
+        return _fail(os_error_line(exc), int(ExitCode.FAILED))
+    except Exception as exc:
+        logging.getLogger("hub").debug("unexpected error", exc_info=True)
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in hub or a plugin; "
+            "--log-level debug shows where)",
+            int(ExitCode.FAILED),
+        )
     return code if isinstance(code, int) else 0
+
+
+def _fail(message: str, code: int) -> int:
+    """One line on stderr, secrets redacted, whatever the message held."""
+    line = " ".join(secrets.redact(message).split())
+    with contextlib.suppress(OSError):
+        click.echo(f"error: {line}", err=True)
+    return code
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """click's usage block as one line: what is wrong, and where help is."""
+    command = exc.ctx.command_path if exc.ctx else "hub"
+    return f"{exc.format_message()} (see `{command} --help`)"
+
+
+def os_error_line(exc: OSError) -> str:
+    """`/dev/full: No space left on device`: the file and the system's reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    names = [n for n in (exc.filename, exc.filename2) if n]
+    return f"{' -> '.join(map(str, names))}: {reason}" if names else reason
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main() -> None:
     """Console entry point."""
     signal.signal(signal.SIGTERM, _terminate)
-    sys.exit(run())
+    code = run()
+    try:
+        sys.stdout.flush()  # a full disk behind `> file` is reported, not a traceback at exit
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as exc:
+        _quiet_stdout()
+        code = _fail(f"standard output: {os_error_line(exc)}", int(ExitCode.FAILED))
+    sys.exit(code)
 
 
 def _terminate(signum: int, frame: Any) -> None:

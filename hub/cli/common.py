@@ -15,14 +15,26 @@ from rich.markup import escape
 from rich.table import Table
 
 from hub.config import HubConfig, load_config
+from hub.connections import validate_connections
+from hub.plugins import get_registry
 from hub.store.database import Store
+
+COUNT = click.IntRange(1, 1_000_000_000)
+"""How many rows to show: positive, and small enough for every store's LIMIT."""
+VERSION = click.IntRange(1, 2**31 - 1)
+"""A version number as the store keeps it (a 32-bit integer)."""
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def config_from(ctx: click.Context) -> HubConfig:
-    return load_config(ctx.obj.get("config_path"))
+def config_from(ctx: click.Context, connections: bool = True) -> HubConfig:
+    """hub.toml, validated as strictly as `hub sync` validates it (connection
+    settings included, unless `connections=False`), for every command alike."""
+    config = load_config(ctx.obj.get("config_path"))
+    if connections:
+        validate_connections(config, get_registry())
+    return config
 
 
 def store_from(config: HubConfig) -> Store:

@@ -6,7 +6,6 @@ import csv
 import json
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -14,8 +13,9 @@ import click
 from hub.cli.common import config_from, store_from
 from hub.connections import open_adapter
 from hub.errors import ConfigError
+from hub.exporting import output_file, spreadsheet_cell
 from hub.masking import mask_canonical
-from hub.model import ENTITIES
+from hub.model import ENTITIES, Record
 from hub.plugins import get_registry
 from hub.store.records import iter_records
 from hub.store.types import dumps
@@ -57,7 +57,9 @@ def export(
     """Export canonical ENTITY records (personal data masked unless --unmasked).
 
     JSON output is an array of objects; CSV has one column per canonical
-    field, with `extra` and `tags` as JSON text.
+    field, with `extra` and `tags` as JSON text, and a `'` before any cell a
+    spreadsheet would run as a formula. --to writes through a connection's
+    adapter, masked in the same way unless --unmasked.
     """
     config = config_from(ctx)
     store = store_from(config)
@@ -67,6 +69,8 @@ def export(
         records = iter_records(conn, entity, include_deleted=include_deleted, connection=source)
         if to_connection:
             adapter = open_adapter(config, get_registry(), to_connection)
+            if not unmasked:
+                records = (_masked(entity, r) for r in records)
             try:
                 outcomes = list(adapter.write(entity, records))
             finally:
@@ -80,11 +84,7 @@ def export(
             ctx.exit(1 if failed else 0)
         fields = list(ENTITIES[entity].model_fields)
         with ExitStack() as stack:
-            out: IO[str] = (
-                stack.enter_context(Path(output).open("w", encoding="utf-8", newline=""))
-                if output
-                else sys.stdout
-            )
+            out: IO[str] = stack.enter_context(output_file(output)) if output else sys.stdout
             rows = (r.model_dump(mode="python") for r in records)
             if not unmasked:
                 rows = (mask_canonical(entity, row) for row in rows)
@@ -92,12 +92,20 @@ def export(
     click.echo(f"exported {count} {entity}", err=True)
 
 
+def _masked(entity: str, record: Record) -> Record:
+    """The record as it may leave the hub: personal data masked (the same
+    masking as the CSV and JSON exports)."""
+    data = record.model_dump(mode="python")
+    masked = mask_canonical(entity, data)
+    return record.model_copy(update={k: v for k, v in masked.items() if v != data[k]})
+
+
 def _write_csv(out: IO[str], fields: list[str], rows: Any) -> int:
     writer = csv.writer(out)
     writer.writerow(fields)
     count = 0
     for row in rows:
-        writer.writerow([_cell(row.get(f)) for f in fields])
+        writer.writerow([spreadsheet_cell(_cell(row.get(f))) for f in fields])
         count += 1
     return count
 

@@ -49,7 +49,7 @@ def init(ctx: click.Context, example_dir: str | None, force: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context, connections: tuple[str, ...], as_json: bool) -> None:
     """Test each connection's settings, credentials and reachability."""
-    config = config_from(ctx)
+    config = config_from(ctx, connections=False)  # each connection's verdict is listed below
     registry = get_registry()
     results = []
     codes: list[ExitCode] = []

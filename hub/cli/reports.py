@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hub.cli.common import config_from, store_from
+from hub.cli.common import COUNT, VERSION, config_from, store_from
 from hub.cli.rules import period_option
 from hub.errors import ConfigError
 from hub.reports import compliance, incentives, scorecard, statement
@@ -21,7 +21,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--version",
             "version",
-            type=int,
+            type=VERSION,
             help="Version of the period's results (default: the frozen one if closed, else "
             "the latest).",
         ),
@@ -95,7 +95,7 @@ def report_incentives(ctx: click.Context, **kw: Any) -> None:
 )
 @click.option("--all", "everything", is_flag=True, help="Include passes.")
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
-@click.option("--limit", "-n", type=int, help="At most this many findings.")
+@click.option("--limit", "-n", type=COUNT, help="At most this many findings.")
 @click.pass_context
 def report_compliance(
     ctx: click.Context,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from hub.config import find_config
 from hub.errors import ConfigError
 from hub.periods import Period, parse_period
 from hub.plugins import get_registry
+from hub.reports import money
 from hub.rules import ledger
 from hub.rules.config import load_rules
 from hub.rules.engine import RuleEngine, RunReport
@@ -137,7 +137,7 @@ def _print_run(report: RunReport, as_json: bool) -> None:
     rows = []
     for r in report.rules:
         counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(r.counts.items()))
-        totals = ", ".join(f"{v:,.2f} {c}" for c, v in r.totals.items())
+        totals = ", ".join(f"{money.shown(v, c)} {c}" for c, v in r.totals.items())
         rows.append(
             (r.name, r.rule_id, r.version, r.stage, counts or "nothing", totals, f"{r.seconds:.2f}")
         )
@@ -179,7 +179,7 @@ def period_close(ctx: click.Context, period_text: str, force: bool, as_json: boo
         return
     click.echo(result["message"])
     for currency, amount in result.get("payable", {}).items():
-        click.echo(f"  payable with this close: {Decimal(amount):,.2f} {currency}")
+        click.echo(f"  payable with this close: {money.shown(amount, currency)} {currency}")
 
 
 @period.command("status")

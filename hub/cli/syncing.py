@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hub.cli.common import config_from, print_json, print_table, store_from, when
+from hub.cli.common import COUNT, config_from, print_json, print_table, store_from, when
 from hub.errors import ConfigError, ExitCode
 from hub.plugins import get_registry
 from hub.sync import rejects as rejects_table
@@ -131,7 +131,7 @@ def sync(
 
 
 @click.command()
-@click.option("--limit", "-n", default=10, show_default=True, help="How many runs.")
+@click.option("--limit", "-n", default=10, type=COUNT, show_default=True, help="How many runs.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
@@ -201,7 +201,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.option("--connection", "-c", help="Only this connection.")
 @click.option("--stream", "-s", help="Only this stream.")
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved rejects.")
-@click.option("--limit", "-n", default=200, show_default=True)
+@click.option("--limit", "-n", default=200, type=COUNT, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def rejects(

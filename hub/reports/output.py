@@ -3,7 +3,8 @@
 A report is a few sections, each a list of rows (dicts). The terminal shows
 every section as a table; JSON carries every section; CSV carries the first
 (main) section only, one row per line, so it loads into a spreadsheet as is.
-Decimals stay exact in CSV and JSON (written as text).
+Decimals stay exact in CSV and JSON (written as text); CSV cells that a
+spreadsheet would run as a formula get a `'` prefix (see `hub.exporting`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 import click
 from rich.markup import escape
 
 from hub.cli.common import print_table
+from hub.exporting import output_file, spreadsheet_cell
+from hub.reports import money
 
 FORMATS = ("table", "csv", "json")
 
@@ -37,8 +39,14 @@ class Section:
     """Column -> how the terminal shows it (money, percent); CSV/JSON stay exact."""
 
 
-def amount(value: Any) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
+def amount(value: Any, currency: str | None = None) -> str:
+    """Money in the minor units of the row's currency (or the report's)."""
+    return money.shown(value, currency)
+
+
+def priced(value: Any, currency: str | None = None) -> str:
+    """A column that holds money only in rows that name a currency."""
+    return _cell(value) if currency is None else money.shown(value, currency)
 
 
 def number(value: Any) -> str:
@@ -91,11 +99,7 @@ def _cell(value: Any) -> str:
 
 def write(report: Report, fmt: str, output: str | None) -> None:
     with ExitStack() as stack:
-        out: IO[str] = (
-            stack.enter_context(Path(output).open("w", encoding="utf-8", newline=""))
-            if output
-            else sys.stdout
-        )
+        out: IO[str] = stack.enter_context(output_file(output)) if output else sys.stdout
         if fmt == "json":
             data = {
                 "report": report.kind,
@@ -109,7 +113,7 @@ def write(report: Report, fmt: str, output: str | None) -> None:
             writer = csv.writer(out)
             writer.writerow(main.columns)
             for row in main.rows:
-                writer.writerow([_csv_cell(row.get(c)) for c in main.columns])
+                writer.writerow([spreadsheet_cell(_csv_cell(row.get(c))) for c in main.columns])
         else:
             _terminal(report)
     if fmt != "table":
@@ -125,6 +129,15 @@ def _csv_cell(value: Any) -> Any:
     return _plain(value)
 
 
+def _shown(section: Section, column: str, row: dict[str, Any], meta: dict[str, Any]) -> str:
+    show = section.display.get(column, _cell)
+    if show is amount:
+        return amount(row.get(column), row.get("currency") or meta.get("currency"))
+    if show is priced:
+        return priced(row.get(column), row.get("currency"))
+    return show(row.get(column))
+
+
 def _terminal(report: Report) -> None:
     header = "  ".join(f"{k}: {_cell(v)}" for k, v in report.meta.items() if v is not None)
     click.echo(header)
@@ -133,7 +146,7 @@ def _terminal(report: Report) -> None:
             section.title or section.name,
             list(section.columns),
             (
-                [escape(section.display.get(c, _cell)(row.get(c))) for c in section.columns]
+                [escape(_shown(section, c, row, report.meta)) for c in section.columns]
                 for row in section.rows
             ),
         )

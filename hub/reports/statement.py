@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.reports.output import Report, Section, amount, number, percent
+from hub.reports.output import Report, Section, amount, number, percent, priced
 from hub.reports.source import ReportSource
 from hub.rules.tables import rule_awards, rule_earnings, rule_measures, rule_payables
 
@@ -66,6 +66,7 @@ def build(source: ReportSource, manager_id: str) -> Report:
                 "item": item,
                 "step": "amount",
                 "value": row.amount if row.status == "ok" else "not evaluated",
+                "currency": row.currency if row.status == "ok" else None,
                 "note": row.cause or f"{row.currency}, rounded to the cent",
             }
         )
@@ -90,7 +91,9 @@ def build(source: ReportSource, manager_id: str) -> Report:
                 "item": f"{row.rule} {row.plan_period}",
                 "step": "earned to date − paid to date",
                 "value": row.payable,
-                "note": f"{row.earned_to_date} − {row.paid_to_date} {row.currency}"
+                "currency": row.currency if row.payable is not None else None,
+                "note": f"{amount(row.earned_to_date, row.currency)} − "
+                f"{amount(row.paid_to_date, row.currency)} {row.currency}"
                 if row.payable is not None
                 else row.cause,
             }
@@ -122,6 +125,7 @@ def build(source: ReportSource, manager_id: str) -> Report:
                 ["section", "item", "step", "value", "note"],
                 lines,
                 title="How every number was reached",
+                display={"value": priced},
             ),
             Section(
                 "goals",

@@ -221,5 +221,6 @@ leases = Table(
     Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
+import hub.actions.tables  # noqa: E402  (the actions outbox too)
 import hub.engine.tables  # noqa: E402  (so do the engine's)
 import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)

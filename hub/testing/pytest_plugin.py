@@ -48,3 +48,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hub.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test keeps the hub's own files (cached tokens, learned limits) apart, so a
+    token minted against one fake is never reused against another test's fake."""
+    from hub.adapters.localstate import STATE_DIR_ENV
+    from hub.adapters.tokens import TOKEN_CACHE_ENV
+
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("hub-state")))
+    monkeypatch.delenv(TOKEN_CACHE_ENV, raising=False)

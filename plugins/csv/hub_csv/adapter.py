@@ -31,6 +31,7 @@ from hub.adapters.contract import (
     WriteOutcome,
 )
 from hub.errors import HubError, SourceDataError
+from hub.exporting import confined
 from hub.model import ENTITIES, Record
 from hub_csv.mapping import RowMapper
 from hub_csv.reader import CsvFile, Row
@@ -298,9 +299,14 @@ class CsvAdapter(Adapter):
     # -- write -------------------------------------------------------------------
 
     def write(self, entity: str, records: Iterable[Record]) -> Iterator[WriteOutcome]:
-        """Export canonical records to `<folder>/<export_folder>/<entity>.csv`."""
+        """Export canonical records to `<folder>/<export_folder>/<entity>.csv`,
+        which must lie inside the project folder (hub.toml's)."""
         settings = self.config.file(entity)
-        folder = self.folder / self.config.export_folder
+        folder = confined(
+            self.context.config_dir,
+            self.folder / self.config.export_folder,
+            f"connections.{self.context.connection}.export_folder",
+        )
         encoding = (settings.encoding if settings else None) or self.config.encoding
         target = folder / f"{entity}.csv"
         yield from write_csv(target, entity, records, encoding=encoding)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -41,8 +42,9 @@ class CsvSettings(BaseModel):
     """Time zone of date/time values without an offset (default: the company's)."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """Currency of amounts that do not say (default: the base currency)."""
-    export_folder: str = "export"
-    """Where `hub export --to` writes files (relative to `folder`)."""
+    export_folder: str = Field(default="export", min_length=1)
+    """Where `hub export --to` writes files (relative to `folder`; the result
+    must stay inside the project folder)."""
 
     managers: FileSettings | None = None
     customers: FileSettings | None = None
@@ -53,6 +55,14 @@ class CsvSettings(BaseModel):
     @classmethod
     def _file_name_only(cls, value: object) -> object:
         return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("export_folder")
+    @classmethod
+    def _relative_inside(cls, value: str) -> str:
+        path = PurePath(value)
+        if path.is_absolute() or value.startswith(("/", "\\")) or ".." in path.parts:
+            raise ValueError("must be a folder inside the project (relative, without ..)")
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> CsvSettings:

@@ -1,7 +1,8 @@
 """Writing canonical records to a CSV file Excel opens correctly.
 
 UTF-8 files get a byte-order mark (Excel needs it to show Chinese text);
-GB18030 is available for older Excel installations. The file is written to a
+GB18030 is available for older Excel installations. Cells a spreadsheet
+would run as a formula get a `'` prefix (`hub.exporting.spreadsheet_cell`). The file is written to a
 temporary name and renamed, so a reader never sees half a file.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.adapters.contract import WriteOutcome
+from hub.exporting import spreadsheet_cell
 from hub.model import ENTITIES, Record
 from hub.store.types import dumps
 
@@ -43,7 +45,7 @@ def write_csv(
         writer.writerow(fields)
         for record in records:
             try:
-                writer.writerow([_cell(getattr(record, name)) for name in fields])
+                writer.writerow([spreadsheet_cell(_cell(getattr(record, name))) for name in fields])
                 outcomes.append(WriteOutcome(record.source_id, "created"))
             except (UnicodeEncodeError, ValueError) as exc:
                 outcomes.append(WriteOutcome(record.source_id, "failed", str(exc)))

@@ -85,13 +85,30 @@ def connection_toml(name: str, settings: dict[str, str]) -> str:
 
 @click.command("fake-fxiaoke")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8766, show_default=True, type=int)
-@click.option("--accounts", default=2000, show_default=True, type=int, help="AccountObj records.")
-@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added per request.")
-@click.option("--daily-quota", default=None, type=int, help="Calls per day before errorCode 30002.")
-@click.option("--calls-per-20s", default=100, show_default=True, type=int)
+@click.option("--port", default=8766, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--accounts",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="AccountObj records.",
+)
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help="Added per request.",
+)
+@click.option(
+    "--daily-quota",
+    default=None,
+    type=click.IntRange(0, 10**12),
+    help="Calls per day before errorCode 30002.",
+)
+@click.option("--calls-per-20s", default=100, show_default=True, type=click.IntRange(1, 10**6))
 @click.option("--oauth", is_flag=True, help="Print settings for the /oauth2.0/token flow.")
-@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=click.IntRange(0, 2**32 - 1))
 def fake_fxiaoke(
     host: str,
     port: int,

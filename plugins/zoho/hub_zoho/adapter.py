@@ -29,9 +29,12 @@ from hub.adapters.contract import (
     ReadContext,
     Stream,
 )
+from hub.adapters.pacing import limit_memory
+from hub.adapters.tokens import token_store
 from hub.errors import SourceDataError
+from hub_zoho.actions import ZohoActionWriter
 from hub_zoho.checking import check_connection
-from hub_zoho.client import ZohoClient
+from hub_zoho.client import ZohoClient, check_retry
 from hub_zoho.mapping import Mapper
 from hub_zoho.reader import StreamReader
 from hub_zoho.references import CustomerResolver
@@ -41,6 +44,7 @@ from hub_zoho.settings import ZohoSettings
 class ZohoAdapter(Adapter):
     config: ZohoSettings
     concurrent_streams = True
+    writes_actions = True
 
     def __init__(
         self,
@@ -49,7 +53,14 @@ class ZohoAdapter(Adapter):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(config, context)
-        self.client = ZohoClient(config, context.logger, transport=transport)
+        self.client = ZohoClient(
+            config,
+            context.logger,
+            transport=transport,
+            tokens=token_store(context.config_dir, context.logger),
+            limits=limit_memory(context.config_dir, context.logger),
+            name=context.connection,
+        )
         self.resolver = CustomerResolver(config.customers)
         self.mapper = Mapper(context.connection, context.timezone, config, self.resolver)
         self.reader = StreamReader(
@@ -88,7 +99,12 @@ class ZohoAdapter(Adapter):
 
     def check(self) -> CheckResult:
         plan = {s.entity: self.modules(s) for s in self.streams() if s.entity != "managers"}
-        return check_connection(self.client, self.reader, plan)
+        policy = self.client.retry
+        self.client.use_retry(check_retry(policy))
+        try:
+            return check_connection(self.client, self.reader, plan)
+        finally:
+            self.client.use_retry(policy)
 
     def read(
         self, stream: Stream, state: dict[str, Any] | None, ctx: ReadContext
@@ -99,6 +115,9 @@ class ZohoAdapter(Adapter):
             yield from self.reader.read_modules(stream.entity, self.modules(stream), state, ctx)
         else:
             raise SourceDataError(f"{self.context.connection}: no stream {stream.name!r}")
+
+    def action_writer(self) -> ZohoActionWriter:
+        return ZohoActionWriter(self.client, self.config, self.context.logger)
 
     def close(self) -> None:
         self.client.close()

@@ -74,8 +74,8 @@ def check_connection(
                     details,
                 )
         return CheckResult(False, str(exc), details)
-    except HubError as exc:
-        return CheckResult(False, str(exc), details)
+    except HubError as exc:  # throttled token endpoint: 6; unreachable: 4
+        return CheckResult(False, str(exc), details, exit_code=int(exc.exit_code))
     details["api_domain"] = client.auth.api_domain
     if client.auth.scope:
         details["scope"] = client.auth.scope

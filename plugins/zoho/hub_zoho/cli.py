@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import click
 
 from hub_zoho.fake import FakeOrg, FakeZoho, make_server, sample_counts
@@ -20,21 +22,58 @@ def connection_snippet(fake: FakeZoho, name: str = "zoho_demo") -> str:
     return "\n".join(lines)
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {value!r}") from None
+    return value
+
+
 @click.command("fake-zoho")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--records", default=5000, show_default=True, help="Records across all modules.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
-    "--latency-ms", default=0.0, show_default=True, type=float, help="Added to every API request."
+    "--records",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="Records across all modules.",
 )
-@click.option("--concurrency-limit", default=10, show_default=True, help="Requests in flight.")
-@click.option("--credits", default=1_000_000, show_default=True, help="API credits per 24 h.")
-@click.option("--seed", default=7, show_default=True, help="Same seed, same org.")
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help="Added to every API request.",
+)
+@click.option(
+    "--concurrency-limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Requests in flight.",
+)
+@click.option(
+    "--credits",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(0, 10**12),
+    help="API credits per 24 h.",
+)
+@click.option(
+    "--seed",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 2**32 - 1),
+    help="Same seed, same org.",
+)
 @click.option(
     "--timezone",
     default="America/Los_Angeles",
     show_default=True,
     help="The API user's time zone: the offset Zoho writes datetimes in.",
+    callback=lambda ctx, param, value: _zone(value),
 )
 def fake_zoho(
     host: str,

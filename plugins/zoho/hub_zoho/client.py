@@ -6,7 +6,10 @@ Every answer is sorted into one outcome, by HTTP status and Zoho's `code`:
 - 204, 304: "nothing" (an empty module, nothing modified since);
 - 429 TOO_MANY_REQUESTS, 5xx, timeouts, lost connections: retried with
   backoff; a 429 that outlasts the retries, or says no credits remain, is
-  `QuotaExhausted`;
+  `QuotaExhausted`; a 429 also cuts the requests in flight (the hub's
+  `InFlightLimit`: the org's edition may allow fewer than configured, and
+  other apps share it), which grow back slowly and are remembered for the
+  next run;
 - 401 INVALID_TOKEN / AUTHENTICATION_FAILURE: a new token is minted and the
   call repeated; a new token refused before it ever worked is `AuthError`;
 - 401 OAUTH_SCOPE_MISMATCH, 403: `AuthError` naming the scope or permission;
@@ -16,18 +19,23 @@ Every answer is sorted into one outcome, by HTTP status and Zoho's `code`:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
+from hub.adapters.pacing import InFlightLimit, LimitMemory
+from hub.adapters.tokens import TokenStore, token_key
 from hub.errors import AuthError, ConfigError, QuotaExhausted, SourceDataError, SourceUnreachable
 from hub_zoho.auth import ZohoAuth
 from hub_zoho.settings import ZohoSettings
@@ -45,6 +53,17 @@ per connection rather than per token keeps a thread from calling a fresh token
 "never worked" while another thread's success with it is still on its way back.
 Four, not two: while many threads share a token, one request can be the one that
 meets several expiries (or displacements by other apps' mints) in a row."""
+
+
+def check_retry(policy: RetryPolicy) -> RetryPolicy:
+    """The backoff of `hub check`: one clear answer within seconds. A refused connection or
+    a dead host does not heal in the minute a sync may wait for it."""
+    return replace(
+        policy,
+        attempts=min(policy.attempts, 3),
+        initial_wait=min(policy.initial_wait, 0.5),
+        max_wait=min(policy.max_wait, 1.0),
+    )
 
 
 class ZohoApiError(SourceDataError):
@@ -111,7 +130,13 @@ class ZohoClient:
         settings: ZohoSettings,
         log: logging.Logger,
         transport: httpx.BaseTransport | None = None,
+        *,
+        tokens: TokenStore | None = None,
+        limits: LimitMemory | None = None,
+        name: str = "zoho",
     ) -> None:
+        """`tokens` keeps access tokens for later runs and `limits` the in-flight limit
+        learned (both: nothing kept when None); `name` is the connection's, for logs."""
         self.settings = settings
         self.log = log
         timeout = httpx.Timeout(
@@ -129,17 +154,33 @@ class ZohoClient:
             initial_wait=settings.retry.initial_wait,
             max_wait=settings.retry.max_wait,
         )
-        self.auth = ZohoAuth(settings, self.http, self.retry, log)
-        self._slots = threading.BoundedSemaphore(settings.max_concurrency)
+        self.auth = ZohoAuth(settings, self.http, self.retry, log, tokens)
+        self.limit = InFlightLimit(
+            settings.max_concurrency,
+            name=name,
+            memory=limits,
+            key=token_key("zoho-concurrency", settings.token_server, settings.client_id),
+            log=log,
+        )
         """Requests in flight, for the whole adapter: every stream, module and span
         thread sends through this one client. Held only while a request is on the
-        wire, not while a retry waits."""
+        wire, not while a retry waits. Zoho counts concurrency per org and app."""
+        self.limit.load()
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         """Requests sent, by path (retries included)."""
         self.credits_remaining: int | None = None
+        self.clock_skew: float | None = None
+        """Seconds Zoho's clock is ahead of ours (negative: behind), from the Date
+        header of its last answer; None until one came."""
+
+    def use_retry(self, policy: RetryPolicy) -> None:
+        """Retry API and token requests with `policy` from now on."""
+        self.retry = policy
+        self.auth.retry = policy
 
     def close(self) -> None:
+        self.limit.save()
         self.http.close()
 
     @property
@@ -170,8 +211,27 @@ class ZohoClient:
             if attempt and not self.auth.proven:
                 break  # no token ever worked: not an expiry, an auth failure
             self.log.info("Zoho refused the access token on %s; minting a new one", path)
-            self.auth.refused(token)
+            self.auth.refused(token, f"GET {path}: {_code(_json(response)) or 401}")
         return self._answer(path, response, params or {})
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Answer:
+        """POST a JSON body (inserts). A refused token is replaced as for `get`;
+        429 and 5xx are retried like reads, which is safe only for writes the
+        vendor refuses to duplicate (the actions' unique key field)."""
+        for attempt in range(TOKEN_ATTEMPTS):
+            token = self.auth.token()
+            response = self._send(path, None, {}, token, body=body)
+            refused = response.status_code == 401 and _code(_json(response)) in _REFRESHABLE
+            if not refused:
+                if response.status_code < 400:
+                    self.auth.accepted()
+                break
+            if attempt and not self.auth.proven:
+                break
+            self.auth.refused(token, f"POST {path}: {_code(_json(response)) or 401}")
+        if response.status_code == 400 and isinstance(_json(response).get("data"), list):
+            return Answer(400, _json(response))  # every record refused: the items say why
+        return self._answer(path, response, {})
 
     def _send(
         self,
@@ -179,22 +239,28 @@ class ZohoClient:
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         token: str,
+        body: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         throttled = False
 
         def attempt() -> httpx.Response:
             nonlocal throttled
             url = self.api_domain + path
-            with self._slots:
+            with self.limit.slot() as ticket:
                 with self._lock:
                     self.calls[path] += 1
-                response = self.http.get(
+                response = self.http.request(
+                    "GET" if body is None else "POST",
                     url,
                     params=params,
+                    json=body,
                     headers={**headers, "Authorization": f"Zoho-oauthtoken {token}"},
                 )
             self._note_credits(response)
+            self._note_clock(response)
             throttled = response.status_code == 429
+            if not throttled and response.status_code < 500:
+                self.limit.on_success()
             if throttled:
                 if self._credits_gone(response):
                     raise QuotaExhausted(
@@ -202,6 +268,7 @@ class ZohoClient:
                         "hours are used up (429 TOO_MANY_REQUESTS); the sync stopped with "
                         "its state saved and resumes on the next run"
                     )
+                self.limit.on_throttle(ticket)
                 raise Transient("429 TOO_MANY_REQUESTS", retry_after_seconds(response))
             if response.status_code >= 500:
                 code = _code(_json(response))
@@ -226,6 +293,21 @@ class ZohoClient:
         remaining = response.headers.get("X-API-CREDITS-REMAINING")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.credits_remaining = int(remaining)
+
+    def _note_clock(self, response: httpx.Response) -> None:
+        value = response.headers.get("Date")
+        if not value:
+            return
+        try:
+            theirs = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if theirs.tzinfo is not None:
+            self.clock_skew = theirs.timestamp() - time.time()
+
+    def vendor_time(self, ours: dt.datetime) -> dt.datetime:
+        """`ours` (a moment on the hub's clock) on Zoho's clock, as far as it is known."""
+        return ours + dt.timedelta(seconds=self.clock_skew or 0.0)
 
     def _credits_gone(self, response: httpx.Response) -> bool:
         if self.credits_remaining is not None and self.credits_remaining <= 0:

@@ -258,7 +258,10 @@ class Mapper:
 
     # -- pages ---------------------------------------------------------------------------
 
-    def users(self, users: Sequence[dict[str, Any]]) -> Mapped:
+    def users(self, users: Sequence[dict[str, Any]], deleted: bool = False) -> Mapped:
+        """Managers from a page of users; `deleted`: a page of the DeletedUsers listing."""
+        if deleted:
+            return self._each("Users", users, lambda raw: self.manager(raw, deleted=True))
         return self._each("Users", users, self.manager)
 
     def page(self, module: str, records: Sequence[dict[str, Any]]) -> Mapped:
@@ -319,12 +322,12 @@ class Mapper:
 
     # -- managers --------------------------------------------------------------------------
 
-    def manager(self, raw: dict[str, Any]) -> Manager:
+    def manager(self, raw: dict[str, Any], deleted: bool = False) -> Manager:
         row = _Row(raw, self.tz, self.hidden["managers"])
         first, last = row.text("first_name"), row.text("last_name")
         email = row.text("email")
         name = row.text("full_name") or " ".join(p for p in (first, last) if p) or email
-        status = (row.text("status") or "active").lower()
+        status = "deleted" if deleted else (row.text("status") or "active").lower()
         updated = row.when("Modified_Time")
         values = {
             "name": name,

@@ -173,8 +173,15 @@ def deleted_pages(
 
 
 def user_pages(client: ZohoClient, since: dt.datetime | None) -> Iterator[list[dict[str, Any]]]:
-    """Every user, deactivated and deleted ones included (they still own records)."""
+    """Active and deactivated users (`AllUsers`, changed after `since`)."""
     return numbered_pages(client, f"{API}/users", "users", {"type": "AllUsers"}, since)
+
+
+def deleted_user_pages(client: ZohoClient) -> Iterator[list[dict[str, Any]]]:
+    """Deleted users, which Zoho lists only under `type=DeletedUsers` (they still own
+    records). Always all of them: a deletion need not change `Modified_Time`, and an org
+    has few."""
+    return numbered_pages(client, f"{API}/users", "users", {"type": "DeletedUsers"}, None)
 
 
 def records_by_id(

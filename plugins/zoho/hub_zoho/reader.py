@@ -44,6 +44,7 @@ from hub_zoho.paging import (
     MAX_IDS,
     ONE_SECOND,
     deleted_pages,
+    deleted_user_pages,
     modified_time,
     module_fields,
     newest_first,
@@ -226,7 +227,11 @@ class StreamReader:
 
     def read_users(self, state: dict[str, Any] | None, ctx: ReadContext) -> Iterator[Batch]:
         """Users are listed by page number, unsorted, so the only resume point is
-        the end: a read interrupted midway starts over (orgs have few users)."""
+        the end: a read interrupted midway starts over (orgs have few users).
+        Deleted users come from their own listing, first: a user in both is deleted.
+        That listing is read whole (a deletion need not change `Modified_Time`),
+        as often as deleted records are (`deletes_every_minutes`); the ids already
+        stored as deleted are remembered in the state and not yielded again."""
         settings_print = fingerprint(self.settings.fields.managers)
         usable = (
             state
@@ -240,7 +245,20 @@ class StreamReader:
         records: list[Any] = []
         rejects: list[Any] = []
         begins = complete
+        known = set(state.get("deleted_users") or []) if usable and state else set()
+        asked = _parse(state.get("deleted_users_at")) if usable and state else None
+        deleted = set(known)
+        if self._deletes_due(asked, ctx):
+            deleted = set()
+            for page in deleted_user_pages(self.client):
+                deleted |= {str(u.get("id")) for u in page}
+                fresh = [u for u in page if str(u.get("id")) not in known]
+                mapped = self.mapper.users(fresh, deleted=True)
+                records += mapped.records
+                rejects += mapped.rejects
+            asked = self._ceiling(ctx)
         for page in user_pages(self.client, since):
+            page = [u for u in page if str(u.get("id")) not in deleted]
             mapped = self.mapper.users(page)
             records += mapped.records
             rejects += mapped.rejects
@@ -248,11 +266,17 @@ class StreamReader:
             if len(records) + len(rejects) >= ctx.batch_size:
                 yield Batch(records=records, rejects=rejects, snapshot_begins=begins)
                 records, rejects, begins = [], [], False
-        cursor = ctx.hold_cursor(newest) or ctx.cursor_ceiling
+        cursor = self._hold(ctx, newest)  # the newest Modified_Time read, on Zoho's clock
         yield Batch(
             records=records,
             rejects=rejects,
-            state={"v": STATE_VERSION, "settings": settings_print, "cursor": _iso(cursor)},
+            state={
+                "v": STATE_VERSION,
+                "settings": settings_print,
+                "cursor": _iso(cursor),
+                "deleted_users": sorted(deleted),
+                "deleted_users_at": _iso(asked),
+            },
             snapshot_begins=begins,
             snapshot_complete=complete,
         )
@@ -283,17 +307,15 @@ class StreamReader:
         saved = None if ctx.full_refresh else StreamState.from_json(state)
         begins = saved is None or saved.fingerprint != settings_print
         if begins:
-            st = StreamState(
-                settings_print,
-                {m: ModuleState() for m in modules},
-                snapshot_since=ctx.cursor_ceiling,
-            )
+            st = StreamState(settings_print, {m: ModuleState() for m in modules})
         else:
             assert saved is not None
             st = saved
         if begins or st.fields_at is None or ctx.started_at - st.fields_at > FIELDS_TTL:
             st.fields, st.unsorted = self.plan_module_fields(entity, modules)
             st.fields_at = ctx.started_at
+        if begins:  # after the field metadata: Zoho's answers have told its clock
+            st.snapshot_since = self._ceiling(ctx)
         complete = st.snapshot_since is not None
 
         records: list[Any] = []
@@ -328,12 +350,12 @@ class StreamReader:
             elif isinstance(event, _RecordsDone):
                 reached = [newest.get(event.module), module_state.cursor]
                 reached += [s.after for s in module_state.spans or () if s.done]
-                module_state.cursor = ctx.hold_cursor(max(filter(None, reached), default=None))
+                module_state.cursor = self._hold(ctx, max(filter(None, reached), default=None))
                 module_state.spans = None
             elif isinstance(event, _Deleted):
                 deletes += event.tombstones
             else:
-                module_state.deleted_cursor = ctx.cursor_ceiling
+                module_state.deleted_cursor = self._ceiling(ctx)
             if len(records) + len(rejects) + len(deletes) >= ctx.batch_size:
                 yield Batch(
                     records=records,
@@ -496,7 +518,18 @@ class StreamReader:
 
     def _deletes_due(self, last: dt.datetime | None, ctx: ReadContext) -> bool:
         every = dt.timedelta(minutes=self.settings.deletes_every_minutes)
-        return last is None or not every or ctx.cursor_ceiling - last >= every
+        return last is None or not every or self._ceiling(ctx) - last >= every
+
+    def _ceiling(self, ctx: ReadContext) -> dt.datetime:
+        """The highest cursor a checkpoint may hold, on Zoho's clock: the run's start
+        minus the overlap, as Zoho's Date headers tell its time. Cursors are compared
+        with Zoho's timestamps, so a hub clock running ahead of Zoho's must not push
+        them past changes Zoho has yet to stamp. (The hub's own ceiling too, when
+        Zoho's clock is ahead: re-reading costs nothing.)"""
+        return min(ctx.cursor_ceiling, self.client.vendor_time(ctx.cursor_ceiling))
+
+    def _hold(self, ctx: ReadContext, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else min(value, self._ceiling(ctx))
 
     def _complete_fields(
         self, module: str, page: list[dict[str, Any]], chunks: list[list[str]]

@@ -79,6 +79,28 @@ class RetrySettings(BaseModel):
     max_wait: float = Field(default=60.0, ge=0)
 
 
+class ActionsSettings(BaseModel):
+    """How follow-up tasks are written (`hub actions`, docs/actions.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    module: Literal["Tasks"] = "Tasks"
+    key_field: str = Field(default="Hub_Action_Key", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    """A single-line custom field of Tasks marked "Do not allow duplicate values": it
+    carries each action's key, so an action is found (never written twice) after a
+    crash or a timeout."""
+    status: str = "Not Started"
+    priorities: dict[str, str] = Field(
+        default_factory=lambda: {"high": "High", "normal": "Normal", "low": "Low"}
+    )
+    """hub priority -> the Tasks Priority picklist value."""
+    triggers: list[Literal["workflow", "approval", "blueprint", "pathfinder", "orchestration"]] = (
+        Field(default_factory=lambda: ["workflow"])
+    )
+    """Automations to run when an action asks for triggers (`triggers = true` in
+    [actions.NAME]); otherwise none run (`"trigger": []`)."""
+
+
 class FieldMaps(BaseModel):
     """Zoho field API name -> canonical field, per entity; "-" leaves a field out
     entirely (not even in `extra`). Fields not mapped are kept in `extra`."""
@@ -192,6 +214,9 @@ class ZohoSettings(BaseModel):
     """Read every field of each module (custom ones included) into `extra`. When
     a module has more than 50 fields, the rest are fetched by id, 100 records a
     call. False: only the fields the mapping needs."""
+
+    actions: ActionsSettings = Field(default_factory=lambda: ActionsSettings())
+    """Write-back of follow-up tasks (`hub actions apply`)."""
 
     # -- how -------------------------------------------------------------------------------
     max_concurrency: int = Field(default=5, ge=1, le=10)

@@ -113,14 +113,13 @@ def test_legacy_expiry_in_milliseconds_is_understood() -> None:
     assert minted.expires_in == 3600
 
 
-def test_token_endpoint_throttling_is_retried_then_reported(fake: FakeZoho) -> None:
+def test_token_endpoint_throttling_is_not_retried(fake: FakeZoho) -> None:
     for _ in range(10):
         client_for(zoho_settings(fake)).auth.token()  # ten mints in ten minutes: the maximum
-    client = client_for(
-        zoho_settings(fake, retry={"attempts": 2, "initial_wait": 0, "max_wait": 0.01})
-    )
-    with pytest.raises(SourceUnreachable, match="throttling"):
+    client = client_for(zoho_settings(fake))
+    with pytest.raises(QuotaExhausted, match="400 Access Denied"):
         client.auth.token()
+    assert fake.stats.token_requests == 11
 
 
 def test_an_expired_token_is_refreshed_once_and_the_call_succeeds(

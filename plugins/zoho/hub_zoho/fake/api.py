@@ -7,6 +7,7 @@ an adapter that passes against it does the same against Zoho:
 - token endpoint: refresh-token grant only; HTTP 200 with `{"error":
   "invalid_client" | "invalid_client_secret" | "invalid_code"}` on bad
   credentials; 400 "Access Denied" past 10 mints per refresh token in 10
+  minutes, and every request while blocked extends the block by another 10
   minutes; the answer names `api_domain`; other data centres' accounts
   servers do not know the client;
 - API: `Authorization: Zoho-oauthtoken …` only; 401 INVALID_TOKEN for an
@@ -44,12 +45,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from hub_zoho.fake import writes
 from hub_zoho.fake.org import ADMIN_ONLY, NO_DELETED_LISTING, FakeOrg
 from hub_zoho.settings import ACCOUNTS_URLS, API_DOMAINS
 
@@ -62,6 +65,15 @@ DISCRETE_LIMIT = 2000
 MINTS_PER_WINDOW = 10
 MINT_WINDOW = 600.0
 PAGE_TOKEN_LIFETIME = dt.timedelta(hours=24)
+
+EDITION_CONCURRENCY = {
+    "Free": 5,
+    "Standard": 10,
+    "Professional": 15,
+    "Enterprise": 20,
+    "Ultimate": 25,
+}
+"""Concurrent calls Zoho allows an org per app, by edition (sorted listings: at most 10)."""
 
 TOO_MANY = {
     "code": "TOO_MANY_REQUESTS",
@@ -123,6 +135,8 @@ class Stats:
     """Access tokens issued."""
     token_requests: int = 0
     """Requests to the token endpoint, refused ones included."""
+    token_throttled: int = 0
+    """Token requests answered 400 Access Denied."""
     max_in_flight: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -131,6 +145,7 @@ class Stats:
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "mints": self.mints,
             "token_requests": self.token_requests,
+            "token_throttled": self.token_throttled,
             "max_in_flight": self.max_in_flight,
         }
 
@@ -172,7 +187,8 @@ class FakeZoho:
         accounts_url: str | None = None,
         api_domain: str | None = None,
         user_timezone: str = "America/Los_Angeles",
-        concurrency_limit: int = 10,
+        concurrency_limit: int | None = None,
+        edition: str = "Standard",
         sub_concurrency_limit: int = 10,
         daily_credits: int = 1_000_000,
         token_lifetime: float = 3600.0,
@@ -184,7 +200,8 @@ class FakeZoho:
         self.accounts_url = accounts_url or ACCOUNTS_URLS[dc]
         self.api_domain = api_domain or API_DOMAINS[dc]
         self.tz = ZoneInfo(user_timezone)
-        self.concurrency_limit = concurrency_limit
+        self.concurrency_limit = concurrency_limit or EDITION_CONCURRENCY[edition]
+        """Requests in flight the org allows (from `edition` unless given)."""
         self.sub_concurrency_limit = sub_concurrency_limit
         self.daily_credits = daily_credits
         self.token_lifetime = token_lifetime
@@ -197,7 +214,12 @@ class FakeZoho:
         self.credits_used = 0
         self.faults: list[Fault] = []
         self.stats = Stats()
+        self.written: list[dict[str, Any]] = []
+        """Every record inserted through the API, with the `trigger` it was sent with."""
         self._mint_times: dict[str, list[float]] = {}
+        self._blocked_until: dict[str, float] = {}
+        self.clock = time.monotonic
+        """The fake's clock for token lifetimes and the mint window (tests may replace it)."""
         self._lock = threading.Lock()
         self._in_flight = 0
         self._sorted_in_flight = 0
@@ -249,6 +271,13 @@ class FakeZoho:
     # -- the handler -------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        # Zoho's servers keep their own time: the Date header is the org's clock, which
+        # tests may set apart from the hub's.
+        response.headers["Date"] = format_datetime(self.org.now(), usegmt=True)
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/oauth/v2/token":
             return self._token(request)
@@ -292,11 +321,14 @@ class FakeZoho:
         grant = self.grants.get(refresh)
         if grant is None or grant.revoked or grant.client_id != client_id:
             return _json(200, {"error": "invalid_code"})
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             recent = [t for t in self._mint_times.get(refresh, []) if now - t < MINT_WINDOW]
-            if len(recent) >= MINTS_PER_WINDOW:
+            blocked = now < self._blocked_until.get(refresh, 0.0)
+            if blocked or len(recent) >= MINTS_PER_WINDOW:
                 self._mint_times[refresh] = recent
+                self._blocked_until[refresh] = now + MINT_WINDOW  # asking again extends it
+                self.stats.token_throttled += 1
                 return _json(
                     400,
                     {
@@ -344,7 +376,7 @@ class FakeZoho:
         if token is None:
             return self._count(path, _error(401, "AUTHENTICATION_FAILURE", "Authentication failed"))
         access = self.tokens.get(token)
-        if access is None or access.expires <= time.monotonic():
+        if access is None or access.expires <= self.clock():
             return self._count(path, _error(401, "INVALID_TOKEN", "invalid oauth token"))
         sorted_listing = "sort_by" in params
         with self._lock:
@@ -366,7 +398,11 @@ class FakeZoho:
             if broke:
                 return self._count(path, _json(429, TOO_MANY, {"X-API-CREDITS-REMAINING": "0"}))
             with self.org.lock:
-                response = self._route(path, params, request.headers, access)
+                parts = path.strip("/").split("/")
+                if writes.handles(request, parts) and parts[1:2] == ["v8"]:
+                    response = writes.handle(self, request, parts, access)
+                else:
+                    response = self._route(path, params, request.headers, access)
                 access.answered += 1
             if self.credits_used * 2 >= self.daily_credits:
                 response.headers["X-API-CREDITS-REMAINING"] = str(
@@ -522,7 +558,7 @@ class FakeZoho:
         kind = params.get("type", "AllUsers")
         users = list(self.org.users.values())
         pick = {
-            "AllUsers": lambda u: True,
+            "AllUsers": lambda u: u["status"] != "deleted",  # deleted ones: DeletedUsers only
             "ActiveUsers": lambda u: u["status"] == "active",
             "DeactiveUsers": lambda u: u["status"] == "inactive",
             "DeletedUsers": lambda u: u["status"] == "deleted",

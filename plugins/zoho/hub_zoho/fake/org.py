@@ -163,6 +163,8 @@ class FakeOrg:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._ids = itertools.count(FIRST_ID)
         self.users: dict[str, dict[str, Any]] = {}
+        self.unique_fields: dict[str, set[str]] = {}
+        """Module -> fields marked "Do not allow duplicate values"."""
         self.modules: dict[str, Module] = {
             name: Module(
                 name,
@@ -227,9 +229,13 @@ class FakeOrg:
 
     # -- records -------------------------------------------------------------------------------
 
-    def add_field(self, module: str, api_name: str, data_type: str = "text") -> None:
+    def add_field(
+        self, module: str, api_name: str, data_type: str = "text", *, unique: bool = False
+    ) -> None:
         with self.lock:
             self.modules[module].fields.append(FieldMeta(api_name, data_type, custom=True))
+            if unique:
+                self.unique_fields.setdefault(module, set()).add(api_name)
 
     def create(
         self,

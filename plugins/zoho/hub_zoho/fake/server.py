@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -45,12 +46,16 @@ class _Handler(BaseHTTPRequestHandler):
         content = response.content
         self.send_response(response.status_code)
         for key, value in response.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "date"):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         if content:
             self.wfile.write(content)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the fake org's clock, as `handle` writes it."""
+        return format_datetime(self.fake.org.now(), usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
