@@ -10,11 +10,10 @@ from typing import Any
 import click
 
 from hub.cli.common import config_from, print_json, print_table, store_from, when
-from hub.cli.syncing import _print_report
 from hub.config import HubConfig
 from hub.errors import ConfigError, ExitCode
 from hub.plugins import get_registry
-from hub.sync.results import SyncOptions
+from hub.sync.results import SyncOptions, SyncReport
 
 
 def _use_project(config: HubConfig) -> None:
@@ -23,14 +22,14 @@ def _use_project(config: HubConfig) -> None:
 
 
 def sync_on_engine(
-    ctx: click.Context,
     config: HubConfig,
     options: SyncOptions,
     *,
     no_wait: bool,
     timeout: float | None,
     as_json: bool,
-) -> None:
+) -> SyncReport | None:
+    """`hub sync --engine`: the run's report, or None with --no-wait (the run id printed)."""
     from hub.engine import dispatch
 
     if options.dry_run:
@@ -42,18 +41,17 @@ def sync_on_engine(
             print_json({"run_id": run_id, "streams": [list(p) for p in plan]})
         else:
             click.echo(run_id)
-        ctx.exit(0)
-    report = dispatch.run_on_engine(config, get_registry(), store, options, timeout)
-    _print_report(report, as_json)
-    ctx.exit(int(report.exit_code))
+        return None
+    return dispatch.run_on_engine(config, get_registry(), store, options, timeout)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@click.command()
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- CELERY OPTIONS]")
 @click.pass_context
 def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
-    """Start a Celery worker for this project's [engine] (options after it go to Celery).
+    """Start a Celery worker for this project's [engine]; options after `--` go to Celery.
 
+    For example `hub worker -- --concurrency 8 --loglevel DEBUG`.
     Equivalent to `HUB_CONFIG=hub.toml celery -A hub.engine.app worker -Q QUEUE`.
     Exit codes: 2 config error (also SQLite with a worker on another host),
     4 the broker cannot be reached.
@@ -62,13 +60,13 @@ def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
     from hub.engine.workers import check_single_host
 
     config = config_from(ctx)
-    _use_project(config)
     app, settings = engine_app(config)
     store = store_from(config)
     store.upgrade()
     check_single_host(store, socket.gethostname())
     check_broker(app, settings)
     app.conf.broker_connection_max_retries = None  # from now on, ride out broker restarts
+    _use_project(config)
     argv = [
         "worker",
         "--queues",
@@ -101,7 +99,6 @@ def scheduler(ctx: click.Context, once: bool, at_text: str | None) -> None:
     from hub.engine.schedule import Scheduler
 
     config = config_from(ctx)
-    _use_project(config)
     at = None
     if at_text is not None:
         from hub.cli.rules import parse_as_of

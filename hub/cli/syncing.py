@@ -122,10 +122,12 @@ def sync(
     if on_engine or no_wait or timeout is not None:
         from hub.cli.engine import sync_on_engine
 
-        sync_on_engine(ctx, config, options, no_wait=no_wait, timeout=timeout, as_json=as_json)
-        return
-    engine = SyncEngine(config, get_registry(), store_from(config), progress=_progress())
-    report = engine.run(options)
+        report = sync_on_engine(config, options, no_wait=no_wait, timeout=timeout, as_json=as_json)
+        if report is None:  # --no-wait: the run id is printed
+            ctx.exit(0)
+    else:
+        engine = SyncEngine(config, get_registry(), store_from(config), progress=_progress())
+        report = engine.run(options)
     _print_report(report, as_json)
     ctx.exit(int(report.exit_code))
 
@@ -159,6 +161,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
                 "",
                 "",
                 "",
+                run["host"],
                 run["error"] or "",
             )
         )
@@ -175,6 +178,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
                     s["updated"],
                     s["deleted"],
                     s["rejected"],
+                    s.get("worker") or "",
                     s["error"] or "",
                 )
             )
@@ -191,6 +195,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
             "updated",
             "deleted",
             "rejected",
+            "host / worker",
             "error",
         ],
         rows,
