@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from hub.adapters.contract import AdapterSpec, Reject
     from hub.rules.spec import RuleSpec
-    from hub.sync.engine import RunInfo, StreamResult
+    from hub.sync.results import RunInfo, StreamResult
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")

@@ -29,7 +29,7 @@ _PHONE_KEY = re.compile(r"phone|mobile|tel|fax|手机|电话|联系方式|座机
 _EMAIL_KEY = re.compile(r"e-?mail|邮箱|邮件", re.I)
 _PERSON_KEY = re.compile(
     r"^contact$|contact_?(name|person)|^person$|person_?name|联系人|姓名|法人|^name$"
-    r"|first_?name|last_?name|full_?name|customer_?name|account_?name|owner_?name"
+    r"|first_?name|last_?name|full_?name|nick_?name|customer_?name|account_?name|owner_?name"
     r"|客户名称|客户经理|负责人|经理姓名|跟进人|wechat|weixin|微信",
     re.I,
 )
@@ -102,13 +102,15 @@ def mask_record(raw: Mapping[str, Any]) -> dict[str, Any]:
 def mask_canonical(entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """A canonical record (as a dict) with its personal data masked."""
     out = dict(data)
-    for key in ("phone", "email"):
+    for key in ("phone", "mobile", "email"):
         if out.get(key):
-            out[key] = mask_phone(out[key]) if key == "phone" else mask_email(out[key])
+            out[key] = mask_email(out[key]) if key == "email" else mask_phone(out[key])
     for key in ("subject", "content"):
         if out.get(key):
             out[key] = mask_text(out[key])
-    person = entity == "managers" or (entity == "customers" and out.get("kind") == "person")
+    person = entity in ("managers", "contacts") or (
+        entity == "customers" and out.get("kind") == "person"
+    )
     if person and out.get("name"):
         out["name"] = mask_name(out["name"])
     if out.get("extra"):

@@ -1,4 +1,4 @@
-"""The canonical model: managers, customers, activities and goals.
+"""The canonical model: managers, customers, contacts, activities and goals.
 
 These pydantic models are the single source of truth. The SQL tables
 (`hub.store.tables`) and `schemas/*.json` are derived from them, and every
@@ -151,6 +151,33 @@ class Customer(Record):
     tags: list[str] = Field(default_factory=list)
 
 
+class Contact(Record):
+    """A person at a customer (联系人): a buyer, someone in finance, the boss.
+
+    Kept as its own entity so a contact's changes and deletes are synced, its
+    e-mail and mobile can help identity resolution, and contact rules can
+    count them. Name, mobile, phone and e-mail are personal data: masked
+    wherever they leave the hub."""
+
+    entity: ClassVar[str] = "contacts"
+    references: ClassVar[dict[str, str]] = {"customer": "customers", "owner": "managers"}
+
+    name: str = Field(min_length=1)
+    customer_source_id: str | None = Field(default=None, description="the company they work for")
+    customer_id: str | None = None
+    owner_source_id: str | None = None
+    owner_id: str | None = None
+    title: str | None = Field(default=None, description="job title, e.g. 采购经理")
+    department: str | None = None
+    mobile: str | None = None
+    phone: str | None = Field(default=None, description="landline / office phone")
+    email: str | None = None
+    is_primary: bool | None = Field(
+        default=None, description="the customer's primary (main) contact"
+    )
+    marketing_consent: bool | None = None
+
+
 class Activity(Record):
     """Anything a manager does with or for a customer (跟进记录)."""
 
@@ -211,7 +238,7 @@ class Goal(Record):
 
 
 ENTITIES: dict[str, type[Record]] = {
-    model.entity: model for model in (Manager, Customer, Activity, Goal)
+    model.entity: model for model in (Manager, Customer, Contact, Activity, Goal)
 }
 """Entity name -> model, in the order streams are synced by default (targets
 of references first, so most references resolve in the same run)."""

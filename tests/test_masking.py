@@ -82,3 +82,22 @@ def test_manager_names_are_masked_in_exports() -> None:
     assert (
         mask_canonical("managers", {"name": "孔勇艳", "email": "m@example.com"})["name"] == "孔**"
     )
+
+
+def test_contacts_are_people_in_exports() -> None:
+    masked = mask_canonical(
+        "contacts",
+        {"name": "王采购", "mobile": "13812345678", "phone": "021-62345678", "email": "w@x.cn"},
+    )
+    assert masked == {
+        "name": "王**",
+        "mobile": "138****5678",
+        "phone": "021****5678",
+        "email": "w***@x.cn",
+    }
+
+
+def test_expansions_of_employees_are_masked_nickname_too() -> None:
+    masked = mask_record({"owner__r": {"id": "1000", "name": "张三丰", "nickname": "老张"}})
+    assert masked["owner__r"]["nickname"] == "老*"
+    assert masked["owner__r"]["name"] == "张**"

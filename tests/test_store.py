@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from hub.adapters.contract import Tombstone
-from hub.model import Activity, Customer, Manager
+from hub.model import Activity, Contact, Customer, Manager
 from hub.store.database import SCHEMA_VERSION, Store
 from hub.store.records import (
     RecordWriter,
@@ -300,3 +300,36 @@ def test_digests_are_found_and_kept_across_many_ids(store_url: str) -> None:
         live = {r.source_id for r in iter_records(conn, "customers")}
         assert w.stored_digests(conn, ids) == {i: f"d-{i}" for i in kept}
     assert live == set(kept)
+
+
+def test_contacts_link_to_their_customer_and_owner_and_tombstone(store_url: str) -> None:
+    store = Store(store_url)
+    store.upgrade()
+    contact = Contact.model_validate(
+        {
+            "source": "crm",
+            "source_id": "p1",
+            "name": "王采购",
+            "customer_source_id": "c1",
+            "owner_source_id": "m1",
+            "mobile": "13812345678",
+            "is_primary": True,
+            "marketing_consent": False,
+        }
+    )
+    with store.begin() as conn:
+        writer(store, "contacts").upsert(conn, [contact], 1, NOW)
+        writer(store, "customers").upsert(conn, [customer("c1")], 1, NOW)
+        writer(store, "managers").upsert(conn, [manager("m1")], 1, NOW)
+        resolve_references(conn, "crm")
+        assert count_unresolved(conn, "crm", "contacts", "contacts") == 0
+    with store.read() as conn:
+        (row,) = iter_records(conn, "contacts")
+    assert row.customer_id == hub_id("crm", "customers", "c1")
+    assert row.owner_id == hub_id("crm", "managers", "m1")
+    assert (row.mobile, row.is_primary, row.marketing_consent) == ("13812345678", True, False)
+    with store.begin() as conn:
+        writer(store, "contacts").tombstone(conn, [Tombstone("p1", NOW)], NOW)
+    with store.read() as conn:
+        assert list(iter_records(conn, "contacts")) == []
+        assert len(list(iter_records(conn, "contacts", include_deleted=True))) == 1

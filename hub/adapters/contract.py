@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from hub.actions.contract import ActionWriter
@@ -68,7 +69,10 @@ class Reject:
 class Batch:
     """What `Adapter.read` yields: a unit the engine commits atomically."""
 
-    records: Sequence[Record] = ()
+    records: Sequence[Record] | pa.Table | pa.RecordBatch = ()
+    """Model objects (the row path), or an Arrow table or record batch of
+    `hub.columns.arrow_schema(entity)` (the columnar path, see docs/batches.md).
+    The engine hands the store a conformed `pa.Table` either way."""
     rejects: Sequence[Reject] = ()
     deletes: Sequence[Tombstone] = ()
     state: dict[str, Any] | None = None

@@ -42,6 +42,8 @@ COMMANDS = {
     "workers": "hub.cli.engine:workers",
     "scheduler": "hub.cli.engine:scheduler",
     "actions": "hub.cli.actions:actions",
+    "serve": "hub.cli.serve:serve",
+    "users": "hub.cli.users:users",
 }
 
 

@@ -93,6 +93,7 @@ def seed_fxiaoke(fake: Any, company: DemoCompany) -> dict[str, str]:
             },
             at_ms=_millis(start) + len(accounts),
         )
+    _fxiaoke_contacts(fake, accounts, ids, company)
     # broken on purpose: a customer without a name
     fake.add(
         "AccountObj",
@@ -104,6 +105,26 @@ def seed_fxiaoke(fake: Any, company: DemoCompany) -> dict[str, str]:
     for goal in (g for g in company.goals if g.system == "fxiaoke"):
         _fxiaoke_goal(fake, goal, ids[goal.person])
     return ids
+
+
+def _fxiaoke_contacts(
+    fake: Any, accounts: dict[str, str], ids: dict[str, str], company: DemoCompany
+) -> None:
+    """One buyer per account (联系人), its primary contact."""
+    surnames = "王李张刘陈杨赵黄周吴"
+    for n, company_ in enumerate(company.customers_in("fxiaoke")):
+        fake.add(
+            "ContactObj",
+            {
+                "name": f"{surnames[n % len(surnames)]}采购",
+                "account_id": accounts[company_.key],
+                "owner": [ids[company_.owners["fxiaoke"]]],
+                "job_title": "采购经理",
+                "mobile1": f"139{n:08d}",
+                "email": f"buyer{n}@example.cn",
+                "primary_contact": "1",
+            },
+        )
 
 
 def _fxiaoke_activity(fake: Any, a: Activity, owner: str, account: str) -> None:

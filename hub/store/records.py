@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha1
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import (
     Connection,
     Table,
@@ -41,9 +42,11 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Dialect
 
 from hub.adapters.contract import Tombstone
+from hub.columns import to_table
 from hub.model import ENTITIES, Record, reference_fields
+from hub.store.staging import column_values
 from hub.store.tables import entity_tables, links, seen
-from hub.store.types import ExactDecimal, UTCDateTime, date_writer, json_writer
+from hub.store.types import UTCDateTime
 
 HUB_ID_NAMESPACE = uuid.UUID("6f1c7a52-3c1e-4d9a-9a43-1f0c2b7d5e10")
 
@@ -90,19 +93,6 @@ def _insert(dialect_name: str, table: Table) -> Any:
     return (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(table)
 
 
-def _column_writer(column: Any, dialect_name: str) -> Any:
-    kind = type(column.type)
-    if kind is UTCDateTime:
-        return UTCDateTime.writer(dialect_name)
-    if kind is ExactDecimal:
-        return ExactDecimal.writer(dialect_name)
-    if column.type.__class__.__name__ == "Date":
-        return date_writer(dialect_name)
-    if column.name in ("extra", "tags"):
-        return json_writer
-    return None
-
-
 class RecordWriter:
     """Bulk writes for one (connection, stream) into one entity table."""
 
@@ -132,12 +122,6 @@ class RecordWriter:
             if c.name not in _KEYS
             and c.name not in ref_hub_fields
             and c.name in self.model.model_fields
-        ]
-        self._get_fields = attrgetter(*self.fields)
-        self._writers = [
-            (i, w)
-            for i, name in enumerate(self.fields)
-            if (w := _column_writer(self.table.c[name], dialect_name)) is not None
         ]
         self._time_writer = UTCDateTime.writer(dialect_name) or (lambda v: v)
 
@@ -272,56 +256,63 @@ class RecordWriter:
     def upsert(
         self,
         conn: Connection,
-        records: Sequence[Record],
+        records: Sequence[Record] | pa.Table,
         generation: int,
         now: dt.datetime,
         digests: Mapping[str, str] | None = None,
     ) -> UpsertCounts:
-        """Insert or update `records`; `digests` (source id -> digest of the
+        """Insert or update a batch: a table of `hub.columns.arrow_schema`
+        (conformed) or model objects. `digests` (source id -> digest of the
         source row) are stored with them, see `stored_digests`."""
-        if not records:
+        table = self.as_table(records)
+        if not table.num_rows:
             return UpsertCounts()
         digests = digests or {}
         connection, entity, stream = self.connection, self.entity, self.stream
         stamp = self._time_writer(now)
-        bookkeeping = (stream, stamp, stamp)
-        constants = self._constants
-        writers = self._writers
-        get_fields = self._get_fields
+        tail = (stream, stamp, stamp, *self._constants)
         arrange = self._arrange
         arrange_link = self._arrange_link
-        rows = []
-        link_params = []
-        for record in records:
-            if record.source != connection:
-                raise ValueError(
-                    f"record {record.source_id!r} says source={record.source!r}, "
-                    f"but it was read from connection {connection!r}"
-                )
-            values = list(get_fields(record))
-            for i, write in writers:
-                if values[i] is not None:
-                    values[i] = write(values[i])
-            hid = hub_id(connection, entity, record.source_id)
-            sid = record.source_id
-            rows.append(arrange((hid, connection, sid, *values, *bookkeeping, *constants)))
-            link_params.append(arrange_link((connection, entity, record.source_id, hid, stamp)))
+        source_ids = table.column("source_id").to_pylist()
+        hub_ids = [hub_id(connection, entity, sid) for sid in source_ids]
+        columns = column_values(table, self.fields, self.dialect_name)
+        rows = [
+            arrange((hid, connection, sid, *values, *tail))
+            for hid, sid, *values in zip(hub_ids, source_ids, *columns, strict=True)
+        ]
+        link_params = [
+            arrange_link((connection, entity, sid, hid, stamp))
+            for sid, hid in zip(source_ids, hub_ids, strict=True)
+        ]
         inserted = conn.exec_driver_sql(self._links_sql, link_params).rowcount
         written = conn.exec_driver_sql(self._upsert_sql, rows).rowcount
+        # a tombstoned record keeps no digest: should it come back, it is mapped again
+        deleted = table.column("deleted_at").is_valid().to_pylist()
         self.mark_seen(
             conn,
             [
-                # a tombstoned record keeps no digest: should it come back, it is mapped again
-                (r.source_id, None if r.deleted_at else digests.get(r.source_id))
-                for r in records
+                (sid, None if gone else digests.get(sid))
+                for sid, gone in zip(source_ids, deleted, strict=True)
             ],
             generation,
         )
         return UpsertCounts(
             inserted=inserted,
             updated=max(written - inserted, 0),
-            unchanged=max(len(records) - written, 0),
+            unchanged=max(len(rows) - written, 0),
         )
+
+    def as_table(self, records: Sequence[Record] | pa.Table) -> pa.Table:
+        """A batch as a table; model objects are checked to come from this connection."""
+        if isinstance(records, pa.Table):
+            return records
+        for record in records:
+            if record.source != self.connection:
+                raise ValueError(
+                    f"record {record.source_id!r} says source={record.source!r}, "
+                    f"but it was read from connection {self.connection!r}"
+                )
+        return to_table(self.entity, records)
 
     def mark_seen(
         self, conn: Connection, seen_ids: Sequence[tuple[str, str | None]], generation: int

@@ -22,10 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy.exc
 
 from hub import secrets
 from hub.adapters.contract import Adapter, Batch, ReadContext, Stream
+from hub.columns import ColumnError, conform, to_table
 from hub.config import HubConfig
 from hub.connections import open_adapter, selected
 from hub.errors import ConfigError, ExitCode, HubError
@@ -261,7 +263,9 @@ class SyncEngine:
         for sync in group:
             start = sync.begin()
             self.progress.stream_started(sync.result)
-            sources[sync.stream.name] = self._batches(adapter, sync.stream, start, run, sync)
+            sources[sync.stream.name] = self._batches(
+                adapter, sync.connection, sync.stream, start, run, sync
+            )
         reading = Interleave(sources, name=f"hub-read-{group[0].connection}")
         stop: StreamResult | None = None
         unfinished = set(by_name)
@@ -330,6 +334,7 @@ class SyncEngine:
     def _batches(
         self,
         adapter: Adapter,
+        connection: str,
         stream: Stream,
         saved: dict[str, Any] | None,
         run: RunInfo,
@@ -343,15 +348,8 @@ class SyncEngine:
         )
         if sync is not None:
             ctx = dataclasses.replace(ctx, stored_digests=sync.stored_digests)
-        model = ENTITIES[stream.entity]
         for batch in adapter.read(stream, saved, ctx):
-            for record in batch.records:
-                if type(record) is not model:
-                    raise TypeError(
-                        f"stream {stream.name!r} yielded a {type(record).__name__}, "
-                        f"expected {model.__name__}"
-                    )
-            yield batch
+            yield columnar(batch, stream, connection)
 
     def _finish_ok(self, result: StreamResult) -> None:
         ratio = self.config.sync.max_reject_ratio
@@ -412,7 +410,9 @@ class SyncEngine:
                         saved = state.load(conn, planned.connection, stream.name).state
                 self.progress.stream_started(result)
                 try:
-                    batches = self._batches(planned.adapter, stream, saved, report.run)
+                    batches = self._batches(
+                        planned.adapter, planned.connection, stream, saved, report.run
+                    )
                     for batch in prefetch(batches, name=f"hub-read-{planned.connection}"):
                         result.read += len(batch.records) + len(batch.rejects)
                         result.rejected += len(batch.rejects)
@@ -436,6 +436,33 @@ class SyncEngine:
             getattr(self.registry.hook, name)(**kwargs)
         except Exception as exc:  # a metrics plugin must not break the sync
             log.warning("plugin hook %s failed: %s", name, secrets.redact(str(exc)))
+
+
+def columnar(batch: Batch, stream: Stream, connection: str) -> Batch:
+    """The batch with its records as a conformed Arrow table (done in the
+    reading thread): model objects are converted, an adapter's table is
+    checked column-wise and its rows that break the model become rejects."""
+    records = batch.records
+    if isinstance(records, pa.Table | pa.RecordBatch):
+        try:
+            table, bad = conform(stream.entity, records, connection)
+        except ColumnError as exc:
+            raise TypeError(f"stream {stream.name!r}: {exc}") from None
+        rejects = [*batch.rejects, *bad] if bad else batch.rejects
+        return dataclasses.replace(batch, records=table, rejects=rejects)
+    model = ENTITIES[stream.entity]
+    for record in records:
+        if type(record) is not model:
+            raise TypeError(
+                f"stream {stream.name!r} yielded a {type(record).__name__}, "
+                f"expected {model.__name__}"
+            )
+        if record.source != connection:
+            raise ValueError(
+                f"record {record.source_id!r} says source={record.source!r}, "
+                f"but it was read from connection {connection!r}"
+            )
+    return dataclasses.replace(batch, records=to_table(stream.entity, records))
 
 
 def _options_record(options: SyncOptions) -> dict[str, Any]:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgressBar
     from rich.progress import TaskID
 
-    from hub.sync.engine import StreamResult
+    from hub.sync.results import StreamResult
 
 log = logging.getLogger("hub.sync")
 

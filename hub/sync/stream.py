@@ -80,7 +80,7 @@ class StreamSync:
             deleted = self.writer.tombstone(conn, batch.deletes, now)
             rejects.record(conn, connection, name, stored_rejects, self.run_id, generation, now)
             if self._open_rejects and batch.records:
-                landed = [r.source_id for r in batch.records]
+                landed = batch.records.column("source_id").to_pylist()
                 rejects.resolve_landed(conn, connection, name, landed, self.run_id, now)
             if batch.snapshot_complete:
                 deleted += self.writer.sweep(conn, generation, now)

@@ -42,7 +42,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from hub.adapters.contract import Adapter, AdapterSpec, ConnectionContext, ReadContext, Stream
 from hub.errors import ExitCode
 from hub.model import ENTITIES
-from hub.plugins import load_registry
+from hub.plugins import Registry, load_registry
 from hub.testing.harness import Project, ReadResult, read_all
 
 _SECRET_NAME = re.compile(r"secret|password|token|api_?key|private_?key|permanent_?code", re.I)
@@ -82,8 +82,13 @@ class AdapterContract:
     # -- plumbing --------------------------------------------------------------------
 
     @pytest.fixture
-    def spec(self) -> AdapterSpec:
-        registry = load_registry()
+    def registry(self) -> Registry:
+        """The plugins the suite runs with: the installed ones (override to
+        register an adapter under test by hand)."""
+        return load_registry()
+
+    @pytest.fixture
+    def spec(self, registry: Registry) -> AdapterSpec:
         assert self.adapter_name in registry.adapters, (
             f"adapter {self.adapter_name!r} is not registered through the `hub` entry-point "
             f"group (found: {sorted(registry.adapters)}); is the plugin installed?"
@@ -225,9 +230,9 @@ class AdapterContract:
             )
 
     def test_two_syncs_into_a_store_are_idempotent(
-        self, settings: dict[str, Any], tmp_path: Path
+        self, settings: dict[str, Any], tmp_path: Path, registry: Registry
     ) -> None:
-        project = Project(tmp_path / "project")
+        project = Project(tmp_path / "project", registry=registry)
         project.configure(
             {self.connection: {"adapter": self.adapter_name, **settings}},
             timezone=self.timezone,

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select
 
 from hub.adapters.contract import Adapter, Batch, ReadContext, Reject, Stream, Tombstone
+from hub.columns import conform, to_records
 from hub.config import HubConfig, load_config
 from hub.model import ENTITIES, Record
 from hub.plugins import Registry, load_registry
@@ -143,7 +145,13 @@ def read_all(
     result = ReadResult(state=state)
     for batch in adapter.read(stream, state, ctx):
         result.batches.append(batch)
-        result.records.extend(batch.records)
+        if isinstance(batch.records, pa.Table | pa.RecordBatch):
+            # an Arrow batch, checked as the engine checks it, then as models
+            table, bad = conform(stream.entity, batch.records, adapter.context.connection)
+            result.records.extend(to_records(stream.entity, table))
+            result.rejects.extend(bad)
+        else:
+            result.records.extend(batch.records)
         result.rejects.extend(batch.rejects)
         result.deletes.extend(batch.deletes)
         if batch.state is not None:

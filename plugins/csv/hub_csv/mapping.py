@@ -39,6 +39,7 @@ Parser = Callable[[str], Any]
 _REQUIRED = {
     "managers": ["name"],
     "customers": ["name"],
+    "contacts": ["name"],
     "activities": ["kind", "occurred_at"],
     "goals": ["metric", "target"],
 }

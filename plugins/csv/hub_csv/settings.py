@@ -48,10 +48,11 @@ class CsvSettings(BaseModel):
 
     managers: FileSettings | None = None
     customers: FileSettings | None = None
+    contacts: FileSettings | None = None
     activities: FileSettings | None = None
     goals: FileSettings | None = None
 
-    @field_validator("managers", "customers", "activities", "goals", mode="before")
+    @field_validator("managers", "customers", "contacts", "activities", "goals", mode="before")
     @classmethod
     def _file_name_only(cls, value: object) -> object:
         return {"path": value} if isinstance(value, str) else value

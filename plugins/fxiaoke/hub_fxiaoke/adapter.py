@@ -53,6 +53,7 @@ from hub.model import Record
 from hub_fxiaoke.client import FxiaokeClient
 from hub_fxiaoke.mapping import (
     ActivityMapper,
+    ContactMapper,
     CustomerMapper,
     GoalMapper,
     Mapper,
@@ -122,6 +123,12 @@ class FxiaokeAdapter(Adapter):
                 "customers", c.customers.api_name, "customers", CustomerMapper(conn, c.customers)
             )
         )
+        if c.contacts.enabled:
+            found.append(
+                ObjectStream(
+                    "contacts", c.contacts.api_name, "contacts", ContactMapper(conn, c.contacts)
+                )
+            )
         for obj in c.activity_objects():
             mapper = ActivityMapper(conn, obj, self.currency)
             found.append(ObjectStream(obj.api_name, obj.api_name, "activities", mapper))
@@ -237,6 +244,8 @@ class FxiaokeAdapter(Adapter):
         conn = self.context.connection
         if stream == "customers":
             return f"fix [connections.{conn}.customers] api_name"
+        if stream == "contacts":
+            return f"fix [connections.{conn}.contacts] api_name, or set enabled = false there"
         if stream == "goals":
             return f"fix [connections.{conn}.goals] api_name, or set enabled = false there"
         if stream == "managers":

@@ -896,10 +896,12 @@ class DemoSizes:
     orders: int | None = None
     payments: int | None = None
     managers: int | None = None
+    contacts: int | None = None
 
     def resolved(self) -> dict[str, int]:
         a = self.accounts
         return {
+            "contacts": self.contacts if self.contacts is not None else a * 6 // 5,
             "accounts": a,
             "follow_ups": self.follow_ups if self.follow_ups is not None else a * 8 // 5,
             "visits": self.visits if self.visits is not None else a // 2,
@@ -1070,7 +1072,44 @@ def populate(fake: FakeFxiaoke, sizes: DemoSizes | None = None, seed: int = 7) -
             },
             at_ms=now,
         )
+        _populate_contacts(fake, sizes_["contacts"], accounts, owners, sellers, now, seed)
     return fake
+
+
+def _populate_contacts(
+    fake: FakeFxiaoke,
+    count: int,
+    accounts: list[str],
+    owners: dict[str, list[str]],
+    sellers: list[str],
+    now: int,
+    seed: int,
+) -> None:
+    """ContactObj (联系人): the people at the accounts, the first of each
+    account its primary contact. A generator of its own, so adding contacts
+    left every other object of a seeded tenant as it was."""
+    rnd = random.Random(seed * 7919 + 1)
+    fake.objects.setdefault("ContactObj", {})
+    seen: set[str] = set()
+    for n in range(count if accounts else 0):
+        account = rnd.choice(accounts)
+        at = now - rnd.randint(0, 2 * 365 * 86_400_000)
+        fake.add(
+            "ContactObj",
+            {
+                "name": rnd.choice(_SURNAMES) + rnd.choice(_GIVEN) + rnd.choice(_GIVEN),
+                "account_id": account,
+                "owner": list(owners.get(account) or [sellers[0]]),
+                "job_title": rnd.choice(["采购经理", "财务", "总经理", "技术负责人"]),
+                "department": rnd.choice(["采购部", "财务部", "总经办", ""]),
+                "mobile1": f"13{rnd.randint(100000000, 999999999)}",
+                "tel1": f"0{rnd.randint(10, 99)}-{rnd.randint(10000000, 99999999)}",
+                "email": f"contact{n}@example.cn",
+                "primary_contact": "0" if account in seen else "1",
+            },
+            at_ms=at,
+        )
+        seen.add(account)
 
 
 def ids(fake: FakeFxiaoke, api: str) -> Iterable[str]:

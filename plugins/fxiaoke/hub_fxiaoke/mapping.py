@@ -24,9 +24,9 @@ from pydantic import ValidationError
 
 from hub.adapters import parsing
 from hub.adapters.contract import Tombstone
-from hub.model import Activity, ActivityKind, Customer, Goal, Manager, Record
+from hub.model import Activity, ActivityKind, Contact, Customer, Goal, Manager, Record
 from hub.periods import Period, month_period, quarter_period, year_period
-from hub_fxiaoke.settings import ActivityObject, CustomerObject, GoalObject
+from hub_fxiaoke.settings import ActivityObject, ContactObject, CustomerObject, GoalObject
 
 Mapped = list[Record | Tombstone]
 
@@ -212,6 +212,60 @@ class CustomerMapper:
         return [
             build(
                 Customer,
+                source=self.connection,
+                source_id=sid,
+                owner_source_id=first_id(raw.get("owner")),
+                created_at=millis(raw, "create_time"),
+                updated_at=millis(raw, "last_modified_time"),
+                extra=extra_fields(raw, set(self.fields.values())),
+                **values,
+            )
+        ]
+
+
+# -- contacts ------------------------------------------------------------------------
+
+
+def flag(raw: Mapping[str, Any], field: str) -> bool | None:
+    """A yes/no field: a JSON bool, or "1"/"0", "true"/"false", 是/否."""
+    value = raw.get(field)
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        value = value[0]
+    try:
+        return parsing.boolean(str(value).lower() if isinstance(value, bool) else str(value))
+    except ValueError as exc:
+        raise MappingError(field, str(exc)) from None
+
+
+class ContactMapper:
+    """ContactObj → Contact: the people at a customer, linked by `account_id`."""
+
+    def __init__(self, connection: str, settings: ContactObject) -> None:
+        self.connection = connection
+        self.fields = settings.field_map()
+
+    def source_id(self, raw: Mapping[str, Any]) -> str:
+        return record_id(raw)
+
+    def map(self, raw: Mapping[str, Any]) -> Mapped:
+        sid = record_id(raw)
+        if is_gone(raw):
+            return [Tombstone(sid, millis(raw, "last_modified_time"))]
+        values: dict[str, Any] = {}
+        for canonical, source in self.fields.items():
+            if canonical == "customer":
+                values["customer_source_id"] = first_id(raw.get(source))
+            elif canonical in ("is_primary", "marketing_consent"):
+                values[canonical] = flag(raw, source)
+            else:
+                values[canonical] = text(raw.get(source))
+        if not values.get("name"):
+            raise MappingError(self.fields.get("name", "name"), "empty (a contact needs a name)")
+        return [
+            build(
+                Contact,
                 source=self.connection,
                 source_id=sid,
                 owner_source_id=first_id(raw.get("owner")),

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from hub.model import ActivityKind, Customer, CustomerKind
+from hub.model import ActivityKind, Contact, Customer, CustomerKind
 
 CLOUDS: dict[str, str] = {
     "fxiaoke": "https://open.fxiaoke.com",
@@ -84,6 +84,58 @@ class CustomerObject(_Strict):
     def field_map(self) -> dict[str, str]:
         merged = {**CUSTOMER_FIELDS, **self.fields}
         return {k: v for k, v in merged.items() if v and k in Customer.model_fields}
+
+
+CONTACT_FIELDS: dict[str, str] = {
+    "name": "name",
+    "customer": "account_id",
+    "title": "job_title",
+    "department": "department",
+    "mobile": "mobile1",
+    "phone": "tel1",
+    "email": "email",
+    "is_primary": "primary_contact",
+}
+"""Canonical contact field → ContactObj field. `name` and the `account_id`
+lookup are documented; the others are the common preset names (unverified):
+check them with `describe ContactObj` and override in
+`[connections.X.contacts.fields]`."""
+
+_MAPPABLE_CONTACT_FIELDS = {
+    "name",
+    "customer",
+    "title",
+    "department",
+    "mobile",
+    "phone",
+    "email",
+    "is_primary",
+    "marketing_consent",
+}
+
+
+class ContactObject(_Strict):
+    """How ContactObj (联系人) becomes contacts."""
+
+    enabled: bool = True
+    api_name: str = "ContactObj"
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Canonical field → Fxiaoke field, merged over `CONTACT_FIELDS`; "" unmaps."""
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in _MAPPABLE_CONTACT_FIELDS:
+                known = ", ".join(sorted(_MAPPABLE_CONTACT_FIELDS))
+                raise ValueError(f"{name!r} is not a contact field (one of {known})")
+        return value
+
+    def field_map(self) -> dict[str, str]:
+        merged = {**CONTACT_FIELDS, **self.fields}
+        return {
+            k: v for k, v in merged.items() if v and (k == "customer" or k in Contact.model_fields)
+        }
 
 
 class ActivityObject(_Strict):
@@ -201,6 +253,7 @@ class FxiaokeSettings(_Strict):
     """directory: /cgi/user/list (always readable); personnel: PersonnelObj,
     incremental, needs the tenant's 人员 read permission and oauth ids."""
     customers: CustomerObject = Field(default_factory=CustomerObject)
+    contacts: ContactObject = Field(default_factory=ContactObject)
     activities: list[ActivityObject] = Field(default_factory=list, validate_default=True)
     """Built-in objects with overrides, and further objects, by api_name."""
     goals: GoalObject = Field(default_factory=GoalObject)

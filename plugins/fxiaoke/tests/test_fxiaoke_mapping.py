@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hub_fxiaoke.mapping import (
     ActivityMapper,
+    ContactMapper,
     CustomerMapper,
     GoalMapper,
     MappingError,
@@ -19,6 +20,7 @@ from hub_fxiaoke.mapping import (
 from hub_fxiaoke.settings import (
     BUILTIN_ACTIVITIES,
     ActivityObject,
+    ContactObject,
     CustomerObject,
     FxiaokeSettings,
     GoalObject,
@@ -26,7 +28,7 @@ from hub_fxiaoke.settings import (
 from pydantic import ValidationError
 
 from hub.adapters.contract import Tombstone
-from hub.model import Activity, Customer, Goal
+from hub.model import Activity, Contact, Customer, Goal
 from hub.periods import period_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -64,6 +66,65 @@ def account(**fields: Any) -> dict[str, Any]:
 def activity_mapper(api: str, **overrides: Any) -> ActivityMapper:
     obj = ActivityObject.model_validate({"api_name": api, **BUILTIN_ACTIVITIES[api], **overrides})
     return ActivityMapper("fx", obj, "CNY")
+
+
+# -- contacts ---------------------------------------------------------------------
+
+
+def contact(**fields: Any) -> dict[str, Any]:
+    return {
+        "_id": "66a000000000000000000001",
+        "name": "王采购",
+        "account_id": "65f000000000000000000001",
+        "owner": ["FSUID_OWNER1"],
+        "job_title": "采购经理",
+        "mobile1": "13812345678",
+        "tel1": "021-62345678",
+        "email": "wang@example.cn",
+        "primary_contact": "1",
+        "create_time": ms(2026, 3, 5, 9, 30),
+        "last_modified_time": ms(2026, 3, 6, 10, 0),
+        "UDSText2__c": "爱喝茶",
+        **fields,
+    }
+
+
+def test_contact_links_to_its_account_and_owner() -> None:
+    (got,) = ContactMapper("fx", ContactObject()).map(contact())
+    assert isinstance(got, Contact)
+    assert (got.source_id, got.customer_source_id, got.owner_source_id) == (
+        "66a000000000000000000001",
+        "65f000000000000000000001",
+        "FSUID_OWNER1",
+    )
+    assert (got.name, got.title, got.mobile, got.phone, got.email) == (
+        "王采购",
+        "采购经理",
+        "13812345678",
+        "021-62345678",
+        "wang@example.cn",
+    )
+    assert got.is_primary is True and got.marketing_consent is None
+    assert got.extra == {"UDSText2__c": "爱喝茶"}
+
+
+def test_contact_fields_are_configurable_and_bad_flags_name_the_field() -> None:
+    settings = ContactObject(fields={"mobile": "mobile2", "marketing_consent": "allow_sms__c"})
+    (got,) = ContactMapper("fx", settings).map(
+        contact(mobile2="13900001111", allow_sms__c=False, primary_contact="0")
+    )
+    assert (got.mobile, got.marketing_consent, got.is_primary) == ("13900001111", False, False)
+    with pytest.raises(MappingError, match="primary_contact"):
+        ContactMapper("fx", ContactObject()).map(contact(primary_contact="maybe"))
+    with pytest.raises(MappingError, match="name"):
+        ContactMapper("fx", ContactObject()).map(contact(name=""))
+    with pytest.raises(ValidationError, match="not a contact field"):
+        ContactObject(fields={"wechat": "wx__c"})
+
+
+def test_invalidated_contact_is_a_tombstone() -> None:
+    (got,) = ContactMapper("fx", ContactObject()).map(contact(is_deleted=True))
+    assert isinstance(got, Tombstone) and got.source_id == "66a000000000000000000001"
 
 
 # -- customers --------------------------------------------------------------------

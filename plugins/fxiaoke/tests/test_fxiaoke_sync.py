@@ -95,6 +95,7 @@ def test_a_no_change_resync_costs_one_query_per_object(
     spent = {api: n - before.get(api, 0) for api, n in fake.counters.queries.items()}
     assert spent == {
         "AccountObj": 1,
+        "ContactObj": 1,
         "ActiveRecordObj": 1,
         "CheckinsObj": 1,
         "SalesOrderObj": 1,
@@ -196,6 +197,33 @@ def test_changes_invalidations_and_new_records_are_picked_up_exactly(
     assert activities[f"ActiveRecordObj:{follow_up}"]["customer_id"] == customers[new[0]]["id"]
     manager = by_source_id(project, "managers")[fake.employees["1002"].open_user_id]
     assert (manager["name"], manager["active"]) == ("周改名", False)
+
+
+def test_contacts_sync_with_their_customer_and_follow_changes_and_deletes(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, store_url: str
+) -> None:
+    project = make_project(tmp_path, settings, store_url)
+    assert project.sync().exit_code == ExitCode.OK
+    contacts = by_source_id(project, "contacts")
+    assert set(contacts) == set(fake.objects["ContactObj"])
+    customers = by_source_id(project, "customers")
+    for rid, record in fake.objects["ContactObj"].items():
+        assert contacts[rid]["customer_id"] == customers[record["account_id"]]["id"]
+        assert contacts[rid]["owner_id"] is not None
+        assert contacts[rid]["mobile"] == record["mobile1"]
+
+    ids = sorted(fake.objects["ContactObj"])
+    fake.update("ContactObj", ids[0], job_title="财务总监", mobile1="13700001234")
+    fake.invalidate("ContactObj", ids[1])
+    new = fake.add("ContactObj", {"name": "新联系人", "account_id": sorted(customers)[0]})
+    report = project.sync()
+    assert report.exit_code == ExitCode.OK, report.results
+    got = results(report)["contacts"]
+    assert (got.inserted, got.updated, got.deleted) == (1, 1, 1)
+    contacts = by_source_id(project, "contacts")
+    assert (contacts[ids[0]]["title"], contacts[ids[0]]["mobile"]) == ("财务总监", "13700001234")
+    assert contacts[ids[1]]["deleted_at"] is True
+    assert contacts[new]["deleted_at"] is False
 
 
 @pytest.mark.parametrize("list_invalid", [True, False], ids=["invalid-listed", "invalid-hidden"])
@@ -325,6 +353,7 @@ def test_daily_quota_stops_cleanly_and_the_next_day_continues(
 ENTITIES_OF = {
     "managers": "managers",
     "customers": "customers",
+    "contacts": "contacts",
     "ActiveRecordObj": "activities",
     "CheckinsObj": "activities",
     "SalesOrderObj": "activities",
@@ -455,7 +484,10 @@ def test_check_reads_objects_one_by_one_when_the_object_list_is_refused(
     fake.fail(15003, path="/cgi/crm/v2/object/list")
     code, out = check(make_project(tmp_path, settings), capsys)
     assert code == ExitCode.OK
-    assert "readable: managers (directory), customers (AccountObj), ActiveRecordObj" in out
+    assert (
+        "readable: managers (directory), customers (AccountObj), contacts (ContactObj), "
+        "ActiveRecordObj" in out
+    )
 
 
 # -- values in the store -------------------------------------------------------------------------------
