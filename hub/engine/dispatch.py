@@ -20,6 +20,7 @@ from hub.config import HubConfig
 from hub.engine.celeryconf import build_app
 from hub.engine.settings import EngineSettings, display_broker, engine_settings
 from hub.engine.tasks import CODE_OF_STATUS, FINISH_CONNECTION, SYNC_STREAM
+from hub.engine.workers import share_vendor_limits
 from hub.errors import ExitCode, HubError, SourceUnreachable
 from hub.plugins import Registry
 from hub.store.database import Store
@@ -65,6 +66,7 @@ def send_run(
     """Write the run and send its tasks; returns the run id and its (connection,
     stream, entity) plan."""
     app, settings = engine_app(config)
+    share_vendor_limits(settings)  # planning may call the vendor (a describe, a token)
     planned = SyncEngine(config, registry, store).plan(options)
     plan: list[tuple[str, str, str]] = []
     for p in planned:

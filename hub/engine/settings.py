@@ -38,9 +38,10 @@ class EngineSettings(BaseModel):
     lease_wait_seconds: int | None = Field(default=None, ge=0)
     """How long a task waits for a connection's lease held by someone else before it
     gives up as `locked` (default: twice `sync.lease_ttl_seconds`)."""
-    shared_limits: Literal["auto", "redis", "store", "off"] = "auto"
-    """Where workers share access tokens and vendor budgets: the broker's Redis (auto, when
-    the broker is Redis), the store (auto otherwise), or nowhere (each process its own)."""
+    shared_limits: Literal["auto", "redis", "off"] = "auto"
+    """Where workers share access tokens and in-flight budgets: the broker's Redis (auto,
+    when the broker is Redis), or only per host through `.hub/` files (off; auto on
+    RabbitMQ)."""
     after_sync: list[Literal["identity", "rules"]] = Field(default_factory=list)
     """Follow-up work after a run's streams land: identity matching per connection (when
     installed), then configured rules once per run."""
@@ -72,7 +73,7 @@ class EngineSettings(BaseModel):
     def limits_backend(self) -> str:
         if self.shared_limits != "auto":
             return self.shared_limits
-        return "redis" if self.broker_kind == "redis" else "store"
+        return "redis" if self.broker_kind == "redis" else "off"
 
 
 class ScheduleEntry(BaseModel):

@@ -18,7 +18,10 @@ from typing import Any
 from celery import signals
 from sqlalchemy import delete, select, update
 
+from hub.adapters.sharedstate import SHARED_LIMITS_ENV
+from hub.adapters.tokens import TOKEN_CACHE_ENV
 from hub.engine.project import project
+from hub.engine.settings import EngineSettings
 from hub.engine.tables import engine_workers
 from hub.errors import ConfigError
 from hub.store.database import dialect_insert
@@ -61,11 +64,23 @@ def check_single_host(store: Any, host: str) -> None:
         )
 
 
+def share_vendor_limits(settings: EngineSettings) -> None:
+    """Workers share access tokens and in-flight budgets through the broker's Redis
+    (`[engine] shared_limits`); an explicit `$HUB_TOKEN_CACHE` still wins."""
+    if settings.limits_backend == "redis":
+        url = settings.broker if settings.broker_kind == "redis" else ""
+        if not url:
+            raise ConfigError("engine.shared_limits = 'redis' needs a redis:// broker")
+        os.environ.setdefault(TOKEN_CACHE_ENV, url)
+        os.environ.setdefault(SHARED_LIMITS_ENV, url)
+
+
 @signals.worker_init.connect
 def _on_init(sender: Any = None, **_: Any) -> None:
     p = project()
     p.store.upgrade()
     check_single_host(p.store, socket.gethostname())
+    share_vendor_limits(p.settings)
 
 
 @signals.worker_ready.connect

@@ -138,7 +138,8 @@ class Workers:
                 command = [sys.executable, str(RIGGED), *rig, "--"]
             else:
                 command = [sys.executable, "-m", "hub"]
-            command += ["-C", str(self.project.config_path), "worker"]
+            command += ["-C", str(self.project.config_path), "worker", "--"]
+            command += ["--without-mingle", "--without-gossip"]  # one node alone starts faster
             with log.open("wb") as out:
                 self.processes.append(
                     subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], dict]:
     """The store and the per-stream counts of a clean local sync of the same project."""
     root = tmp_path_factory.mktemp("reference")
-    project = engine_project(root / "template", "redis://127.0.0.1:6379/15")
+    project = engine_project(root / "template", "redis://127.0.0.1:6379/15", branches=1)
     local = local_copy(project, root / "local")
     done = hub(local, "sync", "--json")
     assert done.returncode == ExitCode.REJECTS, done.stderr
@@ -37,7 +37,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, objec
 @pytest.mark.parametrize(
     ("target", "call", "whole_node"),
     [
-        ("upsert", 1, False),  # inside the very first batch of a worker
         ("upsert", 4, False),  # a few batches in: earlier ones committed
         ("state", 6, False),  # the checkpoint written, not yet committed
         ("batch", 8, False),  # between two committed batches
@@ -55,7 +54,7 @@ def test_killed_worker_task_is_redelivered_and_the_run_completes(
     whole_node: bool,
 ) -> None:
     expected_store, expected_counts = reference
-    project = engine_project(tmp_path / "engine", redis_broker)
+    project = engine_project(tmp_path / "engine", redis_broker, branches=1)
     marker = tmp_path / "killed"
     pool = Workers(project)
     workers.append(pool)
