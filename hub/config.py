@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from hub import secrets
 from hub.errors import ConfigError
+from hub.identity.settings import IdentitySettings
 from hub.model import ENTITIES, Currency
 
 DEFAULT_CONFIG_NAME = "hub.toml"
@@ -131,6 +132,9 @@ class HubConfig(BaseModel):
     """`[actions.NAME]`: findings written back as follow-up tasks; validated by
     `hub.actions.settings`."""
 
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    """`[identity]`: matching keys, thresholds and survivorship (docs/identity.md)."""
+
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 
     @field_validator("timezone")
@@ -219,9 +223,15 @@ def _looks_like_url(value: str) -> bool:
     return True
 
 
+_SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential|authorization", re.I)
+
+
 def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
-    """Replace `${NAME}` / `${NAME:-default}` in every string; values taken
-    from the environment are registered as secrets."""
+    """Replace `${NAME}` / `${NAME:-default}` in every string. A value taken from the
+    environment is registered as a secret only under a key that names one (password,
+    secret, token, key): the adapters' `SecretStr` settings are registered once
+    validated, and a host URL or an id given through the environment stays visible in
+    the very error message that must show it."""
     if isinstance(value, dict):
         return {k: substitute_env(v, path, (*key, str(k))) for k, v in value.items()}
     if isinstance(value, list):
@@ -233,7 +243,8 @@ def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
         name, default = match[1], match[2]
         if name in os.environ:
             found = os.environ[name]
-            secrets.register([found])
+            if key and _SECRET_KEY.search(key[-1]):
+                secrets.register([found])
             return found
         if default is not None:
             return default

@@ -103,6 +103,21 @@ def run_rules(run: DemoRun) -> None:
     )
 
 
+def write_back(run: DemoRun) -> None:
+    """Customers overdue for contact become follow-up tasks in the CRM that owns them."""
+    from hub.actions.apply import apply
+    from hub.actions.settings import parse_actions
+
+    config = run.config
+    actions = parse_actions(config.actions, config.path)
+    report = apply(config, get_registry(), Store(config.store_url()), [PERIOD], actions)
+    sent = {c.connection: c.sent + c.confirmed for c in report.connections}
+    where = ", ".join(f"{n} in {c}" for c, n in sorted(sent.items()) if n)
+    run.lines.append(
+        f"wrote {sum(sent.values())} follow-up tasks back into the CRMs ({where or 'none'})"
+    )
+
+
 def write_report(run: DemoRun) -> None:
     config = run.config
     store = Store(config.store_url())
@@ -142,6 +157,7 @@ STEPS: list[Callable[[DemoRun], None]] = [
     write_files,
     sync_sources,
     run_rules,
+    write_back,
     write_report,
     add_users,
 ]
@@ -152,6 +168,7 @@ def next_commands(run: DemoRun) -> list[str]:
     manager = "zhou.jie@mingyuan.example"  # 周杰: in Fxiaoke only
     return [
         f"{config} rejects",
+        f"{config} actions list",
         f"{config} report scorecard --period {PERIOD}",
         f"{config} report statement --period {PERIOD} --manager {manager}",
         f"{config} serve   (the dashboard; log in as admin / demo-admin)",

@@ -42,9 +42,9 @@ class EngineSettings(BaseModel):
     """Where workers share access tokens and in-flight budgets: the broker's Redis (auto,
     when the broker is Redis), or only per host through `.hub/` files (off; auto on
     RabbitMQ)."""
-    after_sync: list[Literal["identity", "rules"]] = Field(default_factory=list)
-    """Follow-up work after a run's streams land: identity matching per connection (when
-    installed), then configured rules once per run."""
+    after_sync: list[Literal["rules"]] = Field(default_factory=list)
+    """Follow-up work once a run's streams landed (identity matching runs as in a local
+    sync, when `[identity] enabled`): the configured rules, once per run."""
     rules_period: Literal["month", "quarter", "half", "year"] = "quarter"
     """The period `after_sync = ["rules"]` evaluates: the one containing today."""
 

@@ -338,8 +338,8 @@ def finish_connection(
 
 
 def run_followup(task: Task, p: Project, run_id: int, connection: str, lease_waited: float) -> str:
-    """Resolve the connection's references (and match identities, when configured),
-    as a local sync does after a connection's streams; once per run and connection."""
+    """Resolve the connection's references, as a local sync does after a connection's
+    streams; once per run and connection."""
     with p.store.read() as conn:
         run = _run_row(conn, run_id)
         done = conn.execute(
@@ -381,7 +381,6 @@ def run_followup(task: Task, p: Project, run_id: int, connection: str, lease_wai
                             )
                             .values(unresolved=unresolved)
                         )
-                    status, error = _identity(p, conn, connection)
             finally:
                 lease.release()
     with p.store.begin() as conn:
@@ -397,22 +396,6 @@ def run_followup(task: Task, p: Project, run_id: int, connection: str, lease_wai
     return status
 
 
-def _identity(p: Project, conn: Connection, connection: str) -> tuple[str, str | None]:
-    """Identity matching for the connection's new records, when `after_sync` asks for it
-    and the hub has it; in the references' transaction, so both land or neither."""
-    if "identity" not in p.settings.after_sync:
-        return "ok", None
-    try:
-        from hub import identity  # type: ignore[attr-defined]
-    except ImportError:
-        return "ok", "identity matching is not installed in this hub: skipped"
-    match = getattr(identity, "match", None)
-    if match is None:
-        return "ok", "hub.identity has no match(): skipped"
-    match(conn, connections=[connection])
-    return "ok", None
-
-
 # -- the run's end ------------------------------------------------------------------------
 
 
@@ -423,7 +406,8 @@ def finish_run(self: Task, run_id: int) -> str:
 
 def run_finish(task: Task | None, p: Project, run_id: int) -> str:
     """Close the run once every stream and follow-up is done (whoever comes last);
-    then run the configured rules. Until then (and after), a no-op."""
+    match identities (`[identity] enabled`, as locally) and
+    run the configured rules. Until then (and after), a no-op."""
     with p.store.read() as conn:
         run = _run_row(conn, run_id)
         if run is None or run.status != "running":
@@ -447,6 +431,8 @@ def run_finish(task: Task | None, p: Project, run_id: int) -> str:
     codes += [CODE_OF_STATUS.get(f.status, ExitCode.OK) for f in followed.values()]
     code = worst(codes)
     error = None
+    if code in (ExitCode.OK, ExitCode.REJECTS) and p.config.identity.enabled:
+        _identity(p)  # as a local sync does once its streams landed
     if code == ExitCode.OK and "rules" in p.settings.after_sync:
         code, error = _rules(p)
     with p.store.begin() as conn:
@@ -462,6 +448,13 @@ def run_finish(task: Task | None, p: Project, run_id: int) -> str:
             )
         ).rowcount
     return STATUS[code] if finished else "run over"
+
+
+def _identity(p: Project) -> None:
+    from hub.identity.resolve import match_all
+
+    report = match_all(p.store, p.config)
+    log.info("identity: %s", report.summary())
 
 
 def _rules(p: Project) -> tuple[ExitCode, str | None]:
@@ -493,13 +486,9 @@ def run_rules_task(self: Task, kind: str = "quarter") -> str:
 
 @shared_task(bind=True, name=RUN_IDENTITY, acks_late=True, reject_on_worker_lost=True)
 def run_identity_task(self: Task) -> str:
-    """`[schedule.X] task = "identity"`: identity matching over every connection."""
-    try:
-        from hub import identity  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("identity matching is not installed in this hub: nothing to do")
-        return "not installed"
+    """`[schedule.X] task = "identity"`: identity matching over every connection
+    (idempotent: matching again what is already matched changes nothing)."""
+    from hub.identity.resolve import match_all
+
     p = project()
-    with p.store.begin() as conn:
-        identity.match(conn, connections=list(p.config.connections))
-    return "ok"
+    return str(match_all(p.store, p.config).summary())

@@ -1,7 +1,7 @@
 """engine: who ran each stream, schedule ticks, follow-ups, live workers
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import hub.store.types
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
