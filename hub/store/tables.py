@@ -106,6 +106,13 @@ entity_tables: dict[str, Table] = {name: _entity_table(m) for name, m in ENTITIE
 
 Index("ix_activities_occurred_at", entity_tables["activities"].c.occurred_at)
 Index("ix_goals_period", entity_tables["goals"].c.period_start, entity_tables["goals"].c.period_end)
+_customers = entity_tables["customers"]
+Index(  # the dashboard's customers page: live customers counted, listed and filtered by tier
+    "ix_customers_tier_live",
+    _customers.c.tier,
+    sqlite_where=_customers.c.deleted_at.is_(None),
+    postgresql_where=_customers.c.deleted_at.is_(None),
+)
 
 links = Table(
     "links",
