@@ -42,10 +42,6 @@ from hub.store.tables import BOOKKEEPING, entity_tables, unified_tables
 
 log = logging.getLogger(__name__)
 
-OVERLAP = dt.timedelta(minutes=5)
-"""Records synced this long before the last match are looked at again (a
-sync committing while the match read)."""
-
 CHUNK = 2000
 
 
@@ -123,7 +119,7 @@ def _touched(conn: Connection, entity: str, since: dt.datetime | None) -> set[st
     m = identity_members
     found: set[str] = set()
     if since is not None:
-        found.update(conn.execute(select(t.c.id).where(t.c.synced_at > since - OVERLAP)).scalars())
+        found.update(conn.execute(select(t.c.id).where(t.c.synced_at > since)).scalars())
     found.update(
         conn.execute(
             select(t.c.id)

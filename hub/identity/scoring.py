@@ -26,8 +26,10 @@ def name_similarity(a: Candidate, b: Candidate) -> float:
 
 
 RARE_NAME = 3
-"""A name shared by at most this many records (one per source) is rare: its
-agreement weighs more, as term-frequency adjustment does in Splink."""
+"""A company name shared by at most this many records (one per source) is
+rare: its agreement weighs more, as term-frequency adjustment does in Splink.
+Never for people: two people with the same name and nothing else in common
+stay two (at most a pair to review)."""
 
 
 def weights(a: Candidate, b: Candidate, entity: str, name_count: int = 0) -> dict[str, float]:
@@ -35,7 +37,8 @@ def weights(a: Candidate, b: Candidate, entity: str, name_count: int = 0) -> dic
     how many records share the agreeing name (0: unknown)."""
     w: dict[str, float] = {}
     sim = name_similarity(a, b)
-    if sim >= 0.999 and 0 < name_count <= RARE_NAME:
+    company = entity == "customers" and not (a.pinyin or b.pinyin)
+    if sim >= 0.999 and company and 0 < name_count <= RARE_NAME:
         w["rare name equal"] = 9.5
     elif sim >= 0.999:
         w["name equal"] = 5.0
