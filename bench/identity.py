@@ -77,6 +77,54 @@ def score(db: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def export_customers(db: Path) -> Path:
+    """The customers with the hub's normalised fields, for Splink."""
+    import csv
+
+    from hub.identity.records import load
+    from hub.identity.settings import IdentitySettings
+    from hub.store.database import Store
+
+    out = db.with_name(db.stem + "-customers.csv")
+    store = Store(f"sqlite:///{db}")
+    with store.read() as conn, out.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["unique_id", "name", "credit_code", "phone", "email", "region"])
+        for c in load(conn, "customers", IdentitySettings()):
+            code = c.credit_code if c.credit_code_valid else None
+            writer.writerow([c.id, c.name, code, c.phone, c.email, c.region])
+    return out
+
+
+def score_clusters(db: Path, clusters: Path) -> dict[str, float]:
+    """Pairwise precision / recall / F1 of Splink's clusters against the truth."""
+    import csv
+
+    from sqlalchemy import select
+
+    from hub.store.database import Store
+    from hub.store.tables import entity_tables
+
+    t = entity_tables["customers"]
+    with Store(f"sqlite:///{db}").read() as conn:
+        truth_of = {hid: extra["truth"] for hid, extra in conn.execute(select(t.c.id, t.c.extra))}
+    with clusters.open(encoding="utf-8") as f:
+        cluster_of = {row["unique_id"]: row["cluster_id"] for row in csv.DictReader(f)}
+    truth: dict[str, list[str]] = defaultdict(list)
+    found: dict[str, list[str]] = defaultdict(list)
+    both: Counter[tuple[str, str]] = Counter()
+    for hid, true in truth_of.items():
+        cluster = cluster_of.get(hid, hid)
+        truth[true].append(hid)
+        found[cluster].append(hid)
+        both[(true, cluster)] += 1
+    correct = sum(n * (n - 1) // 2 for n in both.values())
+    precision = correct / (pairs_of(found) or 1)
+    recall = correct / (pairs_of(truth) or 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
 MATCH = """
 import sys, json
 from hub.config import HubConfig
@@ -116,14 +164,16 @@ def run_size(label: str, splink: bool) -> dict[str, Any]:
         "load_before": full.load_before,
     }
     if splink:
-        sp = measure.run(
-            [HERE / ".venv" / "bin" / "python", HERE / "identity_splink.py", db], ok=(0, 1)
-        )
-        result["splink"] = (
-            sp.stdout.strip().splitlines()[-1:] if sp.exit_code == 0 else sp.stderr[-500:]
-        )
+        exported = export_customers(db)
+        python = HERE / ".venv" / "bin" / "python"
+        sp = measure.run([python, HERE / "identity_splink.py", exported], ok=(0, 1))
         result["splink_s"] = round(sp.wall_seconds, 2)
         result["splink_rss_mb"] = round(sp.peak_rss_mb)
+        if sp.exit_code == 0:
+            result["splink"] = json.loads(sp.stdout.strip().splitlines()[-1])
+            result["splink_quality"] = score_clusters(db, exported.with_suffix(".splink.csv"))
+        else:
+            result["splink_error"] = sp.stderr[-800:]
     return result
 
 

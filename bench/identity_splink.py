@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Splink (DuckDB backend) on the records `bench/identity.py` exported.
 
 Runs in the bench virtualenv (bench/requirements.txt), never in the product.
@@ -62,7 +61,15 @@ def main() -> None:
         f"COPY (SELECT unique_id, cluster_id FROM {clusters.physical_name}) TO '{out}' (HEADER)"
     )
     done = time.perf_counter()
-    print(json.dumps({"train_s": round(trained - started, 2), "predict_cluster_s": round(done - trained, 2), "clusters": str(out)}))
+    print(
+        json.dumps(
+            {
+                "train_s": round(trained - started, 2),
+                "predict_cluster_s": round(done - trained, 2),
+                "clusters": str(out),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

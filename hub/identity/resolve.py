@@ -295,16 +295,24 @@ def _expand(
         loaded = {c.id: c for c in load(conn, entity, settings, frontier)}
         records.update(loaded)
         digests: set[str] = set()
+        typo: set[str] = set()
         for cid in frontier:
             if cid in loaded:
                 fresh[cid] = _digests_of(loaded[cid], entity, settings)
                 digests |= fresh[cid]
+                typo.update(
+                    K.block_digest(b) for b in K.block_keys(loaded[cid]) if K.is_typo_block(b)
+                )
         for values in _stored_digests(conn, entity, frontier - set(loaded)).values():
             digests |= values
         near = _cluster_mates(conn, entity, frontier)
         if first:  # one hop through keys and blocks; then only whole clusters
             stored_counts = _digest_counts(conn, entity, digests)
-            usable = {v for v in digests if stored_counts.get(v, 0) <= cap}
+            usable = {
+                v
+                for v in digests
+                if stored_counts.get(v, 0) <= (K.TYPO_BLOCK_RECORDS if v in typo else cap)
+            }
             near |= _holders(conn, entity, usable)
             first = False
         for cid in list(frontier):
@@ -433,7 +441,10 @@ def _cluster(
     for value, members in blocks.items():
         if len(members) < 2:
             continue
-        if counts.get(K.block_digest(value), len(members)) > settings.max_block_records:
+        cap = K.TYPO_BLOCK_RECORDS if K.is_typo_block(value) else settings.max_block_records
+        if counts.get(K.block_digest(value), len(members)) > cap:
+            if K.is_typo_block(value):
+                continue  # common beginnings and endings are expected: not an issue
             issues.append(
                 {"kind": "oversized_block", "key": value.partition(":")[0],
                  "value": f"{len(members)} records", "hub_id": None, "records": len(members)}
