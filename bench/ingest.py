@@ -53,6 +53,7 @@ class Case:
     wall_seconds: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
     load: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     rows: int = 0
     compare: str = ""
     """What the case is held against: `hub` (the hub's first sync on SQLite),
@@ -64,6 +65,11 @@ class Case:
         self.wall_seconds.append(m.wall_seconds)
         self.peak_rss_mb.append(m.peak_rss_mb)
         self.load.append(m.load_before)
+        self.cpu_seconds.append(m.cpu_seconds)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
 
     @property
     def wall(self) -> float:
@@ -310,16 +316,16 @@ def verdict(key: str, case: Case, cases: dict[str, Case]) -> tuple[str, str]:
 
 def table(all_cases: list[dict[str, Case]]) -> str:
     lines = [
-        "| rows | case | wall s | rows/s | peak RSS MB | compared | target | met |",
-        "|---:|---|---:|---:|---:|---|---|---|",
+        "| rows | case | wall s | CPU s | rows/s | peak RSS MB | load | compared | target | met |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for cases in all_cases:
         for key, case in cases.items():
             compared, met = verdict(key, case, cases)
             rows = f"{case.rows:,}" if key == "setup" else size_label(case.size)
             lines.append(
-                f"| {rows} | {case.name} | {case.wall:.2f} | {case.rate:,.0f} | "
-                f"{case.rss:.0f} | {compared} | {case.target} | {met} |"
+                f"| {rows} | {case.name} | {case.wall:.2f} | {case.cpu:.2f} | {case.rate:,.0f} | "
+                f"{case.rss:.0f} | {max(case.load):.1f} | {compared} | {case.target} | {met} |"
             )
     if len(all_cases) > 1:
         low, high = all_cases[0]["hub"], all_cases[-1]["hub"]

@@ -407,7 +407,8 @@ def _last_of_each(table: pa.Table) -> pa.Table:
         return table
     numbered = pa.table({"source_id": ids, "row": pa.array(range(table.num_rows), pa.int64())})
     last = numbered.group_by("source_id", use_threads=False).aggregate([("row", "max")])
-    return table.take(pc.sort_indices(last.column("row_max")))
+    keep = last.column("row_max")
+    return table.take(pc.take(keep, pc.sort_indices(keep)))  # in the batch's order
 
 
 def refresh_statistics(conn: Connection, *tables: Table) -> None:

@@ -55,7 +55,9 @@ class StagingTable:
     target table names them) and `hub_digest` (the digest of the source row,
     for `seen`). It lives in the connection's temporary schema and is emptied
     for every batch (and at every commit on PostgreSQL), inside the
-    batch's transaction: a crash leaves nothing behind. Loaded with
+    batch's transaction: a crash leaves nothing behind. On SQLite it is in
+    the in-memory database every connection attaches, so staging costs no
+    file I/O. Loaded with
     `executemany` on SQLite and with `COPY` (CSV written by Arrow, in C++) on
     PostgreSQL."""
 
@@ -68,7 +70,9 @@ class StagingTable:
         if dialect == "sqlite":
             # columns without a type: values are kept exactly as bound, and
             # the target's own column types apply when they are copied over
-            self._create = f"CREATE TEMP TABLE IF NOT EXISTS {self.name} ({names})"
+            # in the in-memory database each connection attaches (hub.store.database)
+            self.name = f"hub_stage.{self.name}"
+            self._create = f"CREATE TABLE IF NOT EXISTS {self.name} ({names})"
             self._load = f"INSERT INTO {self.name} VALUES ({', '.join('?' * len(self.columns))})"
         else:
             # the target's column types, so COPY parses each value as the target would
