@@ -64,6 +64,26 @@ class SyncSettings(BaseModel):
     """Fail a stream when more than this share of its records is rejected."""
 
 
+class WebSettings(BaseModel):
+    """`[web]`: the dashboard (`hub serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_key: SecretStr | None = None
+    """Signs session cookies; give it as ${HUB_WEB_SECRET}. Without it a random
+    key is made at each start (everyone logs in again after a restart)."""
+    trusted_user_header: str | None = None
+    """Behind a reverse proxy that authenticates users: the request header that
+    names the user (e.g. X-Forwarded-User). Only set it when the proxy strips
+    that header from what clients send."""
+    https_only: bool = False
+    """Mark the session cookie Secure (set it when served over HTTPS)."""
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_attempts: int = Field(default=5, ge=1)
+    """Failed logins allowed per user name and address in `login_window_seconds`."""
+    login_window_seconds: int = Field(default=300, ge=1)
+
+
 class ConnectionConfig(BaseModel):
     """A connection: the adapter's name, the hub's own keys, and the adapter's
     settings (validated later by the adapter's config model)."""
@@ -98,6 +118,7 @@ class HubConfig(BaseModel):
     """Value of one unit of each currency in the base currency (a number or
     a string such as "7.10"; positive and finite)."""
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
     rules: dict[str, Any] = Field(default_factory=dict)
     """`[rules.NAME]` tables (one configured rule each) and the shared
@@ -194,9 +215,15 @@ def _looks_like_url(value: str) -> bool:
     return True
 
 
+_SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential|authorization", re.I)
+
+
 def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
-    """Replace `${NAME}` / `${NAME:-default}` in every string; values taken
-    from the environment are registered as secrets."""
+    """Replace `${NAME}` / `${NAME:-default}` in every string. A value taken from the
+    environment is registered as a secret only under a key that names one (password,
+    secret, token, key): the adapters' `SecretStr` settings are registered once
+    validated, and a host URL or an id given through the environment stays visible in
+    the very error message that must show it."""
     if isinstance(value, dict):
         return {k: substitute_env(v, path, (*key, str(k))) for k, v in value.items()}
     if isinstance(value, list):
@@ -208,7 +235,8 @@ def substitute_env(value: Any, path: Path, key: tuple[str, ...]) -> Any:
         name, default = match[1], match[2]
         if name in os.environ:
             found = os.environ[name]
-            secrets.register([found])
+            if key and _SECRET_KEY.search(key[-1]):
+                secrets.register([found])
             return found
         if default is not None:
             return default

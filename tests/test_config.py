@@ -45,6 +45,24 @@ def test_env_vars_are_substituted_and_registered_as_secrets(
     assert secrets.redact("the token is s3cr3t-value") == "the token is ***"
 
 
+def test_a_non_secret_value_from_the_environment_stays_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host URL given as ${ENV} is what an error message must show; only secrets hide."""
+    monkeypatch.setenv("HUB_TEST_HOST", "https://crm.example.com")
+    monkeypatch.setenv("HUB_TEST_PASSWORD", "pw-123456")
+    path = write(
+        tmp_path,
+        '[connections.crm]\nadapter = "x"\nhost = "${HUB_TEST_HOST}"\n'
+        'password = "${HUB_TEST_PASSWORD}"\n',
+    )
+    load_config(path)
+    assert secrets.redact("cannot reach https://crm.example.com") == (
+        "cannot reach https://crm.example.com"
+    )
+    assert secrets.redact("pw-123456") == "***"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -50,3 +50,19 @@ def test_the_documented_rules_cycle_works_on_the_demo(
         assert run(args[1:]) == 0, command
     out = capsys.readouterr().out
     assert "2026-Q3 closed at version 2" in out
+
+
+def test_the_documented_write_back_works_on_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hub actions plan|apply|list` as the README shows them, on the demo's fakes."""
+    from hub.demo.steps import run_demo
+
+    monkeypatch.chdir(tmp_path)
+    done = run_demo(tmp_path / "demo", serve=False, force=False, fixed_ports=False)
+    assert any("follow-up tasks" in line for line in done.lines)
+    # the fakes are gone now: what was written is confirmed, so nothing needs them
+    for command in sh_block("Write-back: follow-up tasks in the CRMs"):
+        args = shlex.split(command.split("#")[0])
+        assert args[0] == "hub"
+        assert run(args[1:]) == 0, command

@@ -64,17 +64,24 @@ class ApplyReport:
 
 
 def writer_capable(config: HubConfig, registry: Registry) -> Callable[[str], bool]:
-    """Whether a configured connection's adapter can write actions (no network)."""
+    """Whether a configured connection takes actions (its adapter offers a writer).
+    Opening an adapter touches no network; the answers are cached per connection."""
+    known: dict[str, bool] = {}
 
     def can_write(name: str) -> bool:
-        connection = config.connections.get(name)
-        if connection is None or not connection.enabled:
-            return False
-        try:
-            spec = registry.adapter(connection.adapter)
-        except HubError:
-            return False
-        return bool(getattr(spec.adapter, "writes_actions", False))
+        if name not in known:
+            connection = config.connections.get(name)
+            known[name] = False
+            if connection is not None and connection.enabled:
+                try:
+                    adapter = open_adapter(config, registry, name)
+                except HubError:
+                    return False
+                try:
+                    known[name] = adapter.action_writer() is not None
+                finally:
+                    adapter.close()
+        return known[name]
 
     return can_write
 

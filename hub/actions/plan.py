@@ -68,7 +68,7 @@ def plan(
     run = ledger.latest_run(conn, period)
     if run is None:
         return []
-    due_base = run.evaluated_at.astimezone(zone).date()
+    due_base = dt.datetime.now(zone).date()  # tasks are due counting from today
     out: list[PlannedAction] = []
     for name, settings in actions.items():
         if not settings.enabled:

@@ -68,7 +68,7 @@ class ActionSettings(BaseModel):
     )
     language: Language = "zh"
     due_in_days: int = Field(default=3, ge=0, le=365)
-    """The task is due this many days after the rule run's evaluation day."""
+    """The task is due this many days after the day it is planned (company time zone)."""
     priority: Priority = "normal"
     connections: list[str] = Field(default_factory=list)
     """Connections to write to, in order of preference, for customers known in several

@@ -190,12 +190,10 @@ class Adapter(ABC):
         cannot be read. One bad record is a `Reject`, not an exception.
         """
 
-    writes_actions: bool = False
-    """True if `action_writer` returns a writer: the adapter can create follow-up
-    tasks in its source (see `hub.actions.contract` and docs/actions.md)."""
-
     def action_writer(self) -> ActionWriter | None:
-        """The writer for follow-up tasks, or None when the source takes none."""
+        """The writer of follow-up tasks into the source (`hub actions`), or None
+        when this connection takes none. Optional: see `hub.actions.contract` and
+        docs/actions.md. Creating it must not touch the network."""
         return None
 
     def write(self, entity: str, records: Iterable[Record]) -> Iterator[WriteOutcome]:

@@ -39,6 +39,8 @@ COMMANDS = {
     "demo": "hub.cli.demo:demo",
     "new": "hub.cli.new:new",
     "actions": "hub.cli.actions:actions",
+    "serve": "hub.cli.serve:serve",
+    "users": "hub.cli.users:users",
 }
 
 

@@ -9,7 +9,9 @@ import click
 
 @click.command()
 @click.argument("folder", default="demo", type=click.Path(file_okay=False))
-@click.option("--serve", is_flag=True, help="Keep the fake CRMs running after the demo.")
+@click.option(
+    "--serve", is_flag=True, help="Keep the fake CRMs and the dashboard running after the demo."
+)
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def demo(folder: str, serve: bool, force: bool) -> None:
     """Write a demo project into FOLDER (default ./demo) and run it end to end.

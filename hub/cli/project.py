@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from hub.adapters.contract import Adapter
 from hub.cli.common import config_from, print_json, print_table, store_from
+from hub.config import HubConfig
 from hub.connections import open_adapter, selected
 from hub.errors import ConfigError, ExitCode, HubError
 from hub.model import json_schemas
@@ -59,13 +61,18 @@ def check(ctx: click.Context, connections: tuple[str, ...], as_json: bool) -> No
             adapter = open_adapter(config, registry, name)
             try:
                 outcome = adapter.check()
+                problem = None
                 if outcome.ok:
                     streams = [s.name for s in adapter.streams()]
+                    problem = _check_actions(config, adapter)
             finally:
                 adapter.close()
             ok, message = outcome.ok, outcome.message
             if not ok:
                 codes.append(ExitCode(outcome.exit_code))
+            elif problem:
+                ok, message = False, f"write-back: {problem}"
+                codes.append(ExitCode.CONFIG)
         except HubError as exc:
             ok, message = False, str(exc)
             codes.append(exc.exit_code)
@@ -79,6 +86,13 @@ def check(ctx: click.Context, connections: tuple[str, ...], as_json: bool) -> No
         if not results:
             click.echo("no connections configured", err=True)
     ctx.exit(int(worst(codes)))
+
+
+def _check_actions(config: HubConfig, adapter: Adapter) -> str | None:
+    """With [actions] configured, a connection that writes them must be set up for it
+    (the key field that makes writes exactly-once); None when it is."""
+    writer = adapter.action_writer() if config.actions else None
+    return writer.check() if writer is not None else None
 
 
 @click.command()

@@ -10,7 +10,8 @@ import click
 from hub.cli.common import COUNT, VERSION, config_from, store_from
 from hub.cli.rules import period_option
 from hub.errors import ConfigError
-from hub.reports import compliance, incentives, scorecard, statement
+from hub.exporting import output_file
+from hub.reports import compliance, html, incentives, scorecard, statement
 from hub.reports.output import FORMATS, Report, write
 from hub.reports.source import ReportSource
 
@@ -26,9 +27,15 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "the latest).",
         ),
         click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+            "--format",
+            "fmt",
+            type=click.Choice([*FORMATS, "html"]),
+            default="table",
+            show_default=True,
         ),
-        click.option("--output", "-o", type=click.Path(dir_okay=False), help="File for csv/json."),
+        click.option(
+            "--output", "-o", type=click.Path(dir_okay=False), help="File for csv/json/html."
+        ),
         click.option(
             "--unmasked",
             is_flag=True,
@@ -57,6 +64,14 @@ def _render(
         )
     with store.read() as conn:
         report = build(ReportSource(conn, label, version, unmasked=unmasked))
+    if fmt == "html":  # one self-contained page, e.g. to attach to an e-mail
+        page = html.render(f"{report.kind} {label}", [report])
+        if output:
+            with output_file(output) as out:
+                out.write(page)
+        else:
+            click.echo(page, nl=False)
+        return
     write(report, fmt, output)
 
 

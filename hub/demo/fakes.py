@@ -335,8 +335,10 @@ def start(company: DemoCompany, *, fixed_ports: bool = True) -> RunningFakes:
 
     fxiaoke = fxiaoke_mod.FakeFxiaoke(calls_per_20s=1000)
     seed_fxiaoke(fxiaoke, company)
+    fxiaoke.custom_fields["ActiveRecordObj"] = {"hub_action_key__c"}
     org = zoho_mod.FakeOrg()
     seed_zoho(org, company)
+    org.add_field("Tasks", "Hub_Action_Key", unique=True)  # for `hub actions` (write-back)
     zoho = zoho_mod.FakeZoho(org, user_timezone="Asia/Shanghai")
 
     fx_server = _bind(

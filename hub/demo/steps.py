@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -102,6 +103,21 @@ def run_rules(run: DemoRun) -> None:
     )
 
 
+def write_back(run: DemoRun) -> None:
+    """Customers overdue for contact become follow-up tasks in the CRM that owns them."""
+    from hub.actions.apply import apply
+    from hub.actions.settings import parse_actions
+
+    config = run.config
+    actions = parse_actions(config.actions, config.path)
+    report = apply(config, get_registry(), Store(config.store_url()), [PERIOD], actions)
+    sent = {c.connection: c.sent + c.confirmed for c in report.connections}
+    where = ", ".join(f"{n} in {c}" for c, n in sorted(sent.items()) if n)
+    run.lines.append(
+        f"wrote {sum(sent.values())} follow-up tasks back into the CRMs ({where or 'none'})"
+    )
+
+
 def write_report(run: DemoRun) -> None:
     config = run.config
     store = Store(config.store_url())
@@ -115,13 +131,35 @@ def write_report(run: DemoRun) -> None:
     run.lines.append(f"report: {path}")
 
 
+DEMO_USERS = {
+    "admin": ("admin", None, "demo-admin"),
+    "zhou.jie": ("manager", "zhou.jie@mingyuan.example", "demo-manager"),
+}
+"""Dashboard users of the demo: user name -> (role, manager, password)."""
+
+
+def add_users(run: DemoRun) -> None:
+    try:
+        from hub.web import users
+    except ImportError:  # the web extra is not installed: no dashboard, no users
+        return
+    with Store(run.config.store_url()).begin() as conn:
+        for name, (role, manager, password) in DEMO_USERS.items():
+            if users.get(conn, name) is None:
+                users.add(conn, name, role, password=password, manager=manager)
+    logins = ", ".join(f"{n} / {p}" for n, (_, _, p) in DEMO_USERS.items())
+    run.lines.append(f"dashboard users: {logins}")
+
+
 STEPS: list[Callable[[DemoRun], None]] = [
     build_data,
     start_fakes,
     write_files,
     sync_sources,
     run_rules,
+    write_back,
     write_report,
+    add_users,
 ]
 
 
@@ -130,9 +168,10 @@ def next_commands(run: DemoRun) -> list[str]:
     manager = "zhou.jie@mingyuan.example"  # 周杰: in Fxiaoke only
     return [
         f"{config} rejects",
+        f"{config} actions list",
         f"{config} report scorecard --period {PERIOD}",
         f"{config} report statement --period {PERIOD} --manager {manager}",
-        f"{config} serve   (the dashboard, where installed)",
+        f"{config} serve   (the dashboard; log in as admin / demo-admin)",
         f"hub demo {run.target} --serve   (keeps the fakes up for `{config} sync`)",
     ]
 
@@ -152,6 +191,7 @@ def run_demo(
     except OSError as exc:
         raise ConfigError(f"{target}: cannot create the folder ({exc.strerror})") from None
     run = DemoRun(target=target, fixed_ports=fixed_ports)
+    dashboard = None
     started = dt.datetime.now(dt.UTC)
     try:
         for step in STEPS:
@@ -163,7 +203,12 @@ def run_demo(
         for command in next_commands(run):
             click.echo(f"  {command}")
         if serve and run.running is not None:
-            click.echo("serving the fakes; Ctrl-C stops them")
+            dashboard = _start_dashboard(run)
+            click.echo(
+                "serving the fakes"
+                + (f" and the dashboard at {dashboard.url}/" if dashboard else "")
+                + "; Ctrl-C stops them"
+            )
             stop = stop or threading.Event()
             try:
                 while not stop.wait(1):
@@ -171,6 +216,17 @@ def run_demo(
             except KeyboardInterrupt:
                 click.echo("stopped the fakes")  # Ctrl-C is how --serve ends: not an error
     finally:
+        if dashboard is not None:
+            dashboard.stop()
         if run.running is not None:
             run.running.stop()
     return run
+
+
+def _start_dashboard(run: DemoRun) -> Any:
+    """`hub serve` on the demo store in a background thread (None without the web extra)."""
+    try:
+        from hub.web import server
+    except ImportError:
+        return None
+    return server.start(run.config, "127.0.0.1", 8000 if run.fixed_ports else 0)

@@ -28,12 +28,20 @@ def build(
     statuses: list[str] | None = None,
     rules: list[str] | None = None,
     limit: int | None = None,
+    severities: list[str] | None = None,
+    subjects: Any = None,
 ) -> Report:
+    """`subjects`: a select of hub ids (managers, customers) to keep, e.g. one
+    team's; `severities` like `statuses`. Both narrow the summary too."""
     f = rule_findings
     run_id = source.run.id
     where = [f.c.run_id == run_id]
     if rules:
         where.append(f.c.rule.in_(rules))
+    if severities:
+        where.append(f.c.severity.in_(severities))
+    if subjects is not None:
+        where.append(f.c.subject_id.in_(subjects))
     summary: dict[str, Counter[str]] = {}
     for rule, status, count in source.conn.execute(
         select(f.c.rule, f.c.status, func.count()).where(*where).group_by(f.c.rule, f.c.status)
@@ -54,6 +62,7 @@ def build(
                 "status": row.status,
                 "severity": row.severity,
                 "subject_type": row.subject_type,
+                "subject_id": row.subject_id,
                 "subject": row.subject_ref,
                 "name": names.get(row.subject_id),
                 "message": row.message,

@@ -1,16 +1,19 @@
 """A report as one self-contained HTML page (no scripts, no external files).
 
 It shows the same sections as the terminal table, several reports on one
-page. Kept deliberately small: the dashboard (`hub serve`) is the place for
-anything richer, and a later `hub report … --format html` may replace it.
+page: `hub report … --format html` and the demo's report. Percentages (scores,
+attainment) carry a bar, as on the dashboard's charts, drawn with CSS only so
+the page survives e-mail clients that strip scripts.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from hub.reports.output import Report, _cell
+from hub.reports.output import Report, _cell, percent
 
 _STYLE = """
 body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2rem;
@@ -20,7 +23,25 @@ h3 { font-size: 1rem; color: #555; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } .meta, .note { color: #666; font-size: .85rem; }
+td.pct { white-space: nowrap; min-width: 7rem; }
+.bar { display: inline-block; height: .6rem; margin-right: .4rem; vertical-align: middle;
+       border-radius: 2px; background: #16a34a; } .bar.mid { background: #f59e0b; }
+.bar.low { background: #dc2626; }
 """
+
+
+def _cell_html(section_display: Any, column: str, value: Any) -> str:
+    show = section_display.get(column, _cell)
+    text = html.escape(show(value))
+    if show is not percent or value is None:
+        return f"<td>{text}</td>"
+    try:
+        share = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return f"<td>{text}</td>"
+    width = max(0, min(int(share * 60), 90))  # 100 % = 60 px, capped
+    level = "" if share >= 1 else " mid" if share >= Decimal("0.6") else " low"
+    return f'<td class="pct"><span class="bar{level}" style="width:{width}px"></span>{text}</td>'
 
 
 def _section_html(report: Report) -> list[str]:
@@ -37,10 +58,7 @@ def _section_html(report: Report) -> list[str]:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in section.columns)
         body = "".join(
             "<tr>"
-            + "".join(
-                f"<td>{html.escape(section.display.get(c, _cell)(row.get(c)))}</td>"
-                for c in section.columns
-            )
+            + "".join(_cell_html(section.display, c, row.get(c)) for c in section.columns)
             + "</tr>"
             for row in section.rows
         )

@@ -2,7 +2,8 @@
 
 A report is a few sections, each a list of rows (dicts). The terminal shows
 every section as a table; JSON carries every section; CSV carries the first
-(main) section only, one row per line, so it loads into a spreadsheet as is.
+(main) section only, one row per line, so it loads into a spreadsheet as is;
+HTML (`hub.reports.html`) is one self-contained page with every section.
 Decimals stay exact in CSV and JSON (written as text); CSV cells that a
 spreadsheet would run as a formula get a `'` prefix (see `hub.exporting`).
 """

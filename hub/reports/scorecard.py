@@ -32,6 +32,7 @@ def build(source: ReportSource) -> Report:
         goals.append(
             {
                 "rule": row.rule,
+                "manager_id": row.manager_id,
                 "manager": who.ref if who else None,
                 "name": who.name if who else None,
                 "team": row.team or (who.team if who else None),
@@ -55,6 +56,7 @@ def build(source: ReportSource) -> Report:
         who = source.person(manager_id)
         card = scores.get(manager_id)
         entry: dict[str, Any] = {
+            "manager_id": manager_id,
             "manager": who.ref,
             "name": who.name,
             "team": who.team,

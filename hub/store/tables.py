@@ -221,4 +221,5 @@ leases = Table(
 )
 
 import hub.actions.tables  # noqa: E402  (the actions outbox too)
-import hub.rules.tables  # noqa: E402, F401  (rule results share this metadata)
+import hub.rules.tables  # noqa: E402  (rule results share this metadata)
+import hub.web.tables  # noqa: E402, F401  (the dashboard's users and inquiries)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 from hub_zoho.testing import mount
 from sqlalchemy import func, select
 
@@ -181,3 +183,44 @@ def test_bad_action_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert hub(["--config", str(project.config_path), "actions", "plan"]) == ExitCode.CONFIG
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "actions.follow_up.subject.zh" in err[0] and "{nope}" in err[0]
+
+
+def test_check_names_the_missing_key_field_only_when_actions_are_configured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake, _, _ = overdue_org(1)
+    fake.org.modules["Tasks"].fields = [
+        f for f in fake.org.modules["Tasks"].fields if f.api_name != KEY_FIELD
+    ]
+    project = configure(tmp_path, fake, None)
+    args = ["--config", str(project.config_path)]
+    with mount(fake):
+        assert hub([*args, "check"]) == ExitCode.CONFIG
+        assert "write-back" in capsys.readouterr().out
+        fake.org.add_field("Tasks", KEY_FIELD, unique=True)
+        assert hub([*args, "check"]) == 0
+
+
+def test_when_search_lags_zoho_refuses_the_duplicate_and_it_counts_as_written(
+    tmp_path: Path, store_url: str
+) -> None:
+    fake, accounts, _, project, args = _prepare(tmp_path, store_url)
+    fake.search_lags = True
+    lost = {"left": 1}
+
+    def answer_then_lose(request: httpx.Request) -> httpx.Response:
+        response = fake.handle(request)
+        if request.method == "POST" and request.url.path.endswith("/Tasks") and lost["left"]:
+            lost["left"] -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
+
+    with respx.mock(assert_all_called=False) as router:
+        router.route().mock(side_effect=answer_then_lose)
+        hub([*args, "actions", "apply"])
+        assert hub([*args, "actions", "apply"]) == 0
+    keys = [t["record"][KEY_FIELD] for t in _tasks(fake)]
+    assert len(keys) == len(set(keys)) == len(accounts)
+    assert "DUPLICATE_DATA" in fake.refused
+    assert {r["state"] for r in _outbox(project).values()} <= {"sent", "confirmed"}
+    assert all(r["vendor_id"] for r in _outbox(project).values())

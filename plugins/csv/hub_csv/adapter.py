@@ -33,6 +33,7 @@ from hub.adapters.contract import (
 from hub.errors import HubError, SourceDataError
 from hub.exporting import confined
 from hub.model import ENTITIES, Record
+from hub_csv.actions import CsvActionWriter
 from hub_csv.mapping import RowMapper
 from hub_csv.reader import CsvFile, Row
 from hub_csv.settings import CsvSettings, FileSettings
@@ -59,6 +60,16 @@ class CsvAdapter(Adapter):
         self.folder = context.resolve_path(config.folder)
         self.timezone = ZoneInfo(config.timezone) if config.timezone else context.timezone
         self.currency = config.currency or context.base_currency
+
+    def action_writer(self) -> CsvActionWriter | None:
+        if not self.config.actions_file:
+            return None
+        path = confined(
+            self.context.config_dir,
+            self.folder / self.config.actions_file,
+            f"connections.{self.context.connection}.actions_file",
+        )
+        return CsvActionWriter(path)
 
     # -- discover ------------------------------------------------------------
 

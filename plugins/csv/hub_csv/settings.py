@@ -45,6 +45,10 @@ class CsvSettings(BaseModel):
     export_folder: str = Field(default="export", min_length=1)
     """Where `hub export --to` writes files (relative to `folder`; the result
     must stay inside the project folder)."""
+    actions_file: str | None = Field(default=None, min_length=1)
+    """Where `hub actions apply` appends the follow-up tasks of this source's customers
+    (relative to `folder`; it must stay inside the project folder); unset: the
+    connection takes no actions."""
 
     managers: FileSettings | None = None
     customers: FileSettings | None = None
@@ -57,9 +61,11 @@ class CsvSettings(BaseModel):
     def _file_name_only(cls, value: object) -> object:
         return {"path": value} if isinstance(value, str) else value
 
-    @field_validator("export_folder")
+    @field_validator("export_folder", "actions_file")
     @classmethod
-    def _relative_inside(cls, value: str) -> str:
+    def _relative_inside(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         path = PurePath(value)
         if path.is_absolute() or value.startswith(("/", "\\")) or ".." in path.parts:
             raise ValueError("must be a folder inside the project (relative, without ..)")

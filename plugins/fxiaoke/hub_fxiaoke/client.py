@@ -147,17 +147,19 @@ class FxiaokeClient:
 
     # -- business calls --------------------------------------------------------------
 
-    def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """An authenticated call; the body as Fxiaoke answered it (errorCode 0)."""
+    def post(self, path: str, payload: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
+        """An authenticated call; the body as Fxiaoke answered it (errorCode 0).
+        `retry=False` sends once (a create must not be repeated blindly): a
+        transient failure is raised as `Transient` or an httpx transport error."""
         token = self.tokens.get()
         try:
-            return self._send(path, *self._authenticate(token, payload))
+            return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
             self.tokens.invalidate(token)
             self.log.info("Fxiaoke refused the access token (20016); minting a new one")
         token = self.tokens.get()
         try:
-            return self._send(path, *self._authenticate(token, payload))
+            return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
             self.tokens.invalidate(token)
             raise AuthError(
@@ -191,8 +193,12 @@ class FxiaokeClient:
                 self._limiters[path] = limiter
             return self._limiters[path]
 
-    def _send(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    def _send(
+        self, path: str, body: dict[str, Any], headers: dict[str, str], retry: bool = True
+    ) -> dict[str, Any]:
         """One call, retried by the hub's RetryPolicy while the answer is transient."""
+        if not retry:
+            return self._attempt(path, body, headers)
         return self.retry.call(
             lambda: self._attempt(path, body, headers), f"Fxiaoke {self.settings.base_url}{path}"
         )

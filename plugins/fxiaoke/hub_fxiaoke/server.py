@@ -128,6 +128,7 @@ def fake_fxiaoke(
         latency=latency_ms / 1000, daily_quota=daily_quota, calls_per_20s=calls_per_20s
     )
     populate(fake, DemoSizes(accounts=accounts), seed=seed)
+    fake.custom_fields["ActiveRecordObj"] = {"hub_action_key__c"}  # ready for `hub actions`
     server = FakeServer(fake, host, port)
     records = sum(len(t) for t in fake.objects.values())
     settings = fake.settings(server.url, "oauth" if oauth else "legacy")

@@ -223,6 +223,21 @@ class GoalObject(_Strict):
         return self
 
 
+class ActionsSettings(_Strict):
+    """How follow-up tasks are written (`hub actions`, docs/actions.md): a record of
+    `object` (跟进记录 by default) created through `data/create`."""
+
+    object: str = "ActiveRecordObj"
+    key_field: str = Field(default="hub_action_key__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$")
+    """A custom text field on `object` that carries each action's key, so an action is
+    found (never written twice) after a crash or a timeout."""
+    content_field: str = "active_record_content"
+    customer_field: str | None = "account_id"
+    """Lookup to the customer; `related_object_data` is always filled as well."""
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """Constant fields to set on every record, e.g. {active_record_type = "…"}."""
+
+
 class FxiaokeSettings(_Strict):
     """A `[connections.NAME]` table with `adapter = "fxiaoke"`."""
 
@@ -257,6 +272,8 @@ class FxiaokeSettings(_Strict):
     activities: list[ActivityObject] = Field(default_factory=list, validate_default=True)
     """Built-in objects with overrides, and further objects, by api_name."""
     goals: GoalObject = Field(default_factory=GoalObject)
+    actions: ActionsSettings = Field(default_factory=lambda: ActionsSettings())
+    """Write-back of follow-up tasks (`hub actions apply`)."""
 
     @field_validator("host")
     @classmethod

@@ -44,7 +44,6 @@ from hub_zoho.settings import ZohoSettings
 class ZohoAdapter(Adapter):
     config: ZohoSettings
     concurrent_streams = True
-    writes_actions = True
 
     def __init__(
         self,

@@ -29,7 +29,7 @@ import httpx
 from hub import secrets
 from hub.adapters.http import RetryPolicy, Transient
 from hub.adapters.tokens import NoTokenStore, Token, TokenCache, TokenStore, token_key
-from hub.errors import AuthError, QuotaExhausted
+from hub.errors import AuthError, ConfigError, QuotaExhausted
 from hub_zoho.settings import API_DOMAINS, ZohoSettings
 
 TOKEN_PATH = "/oauth/v2/token"
@@ -63,6 +63,27 @@ THROTTLE_BLOCK_SECONDS = 600
 """Zoho's window: ten tokens per refresh token in ten minutes."""
 
 
+GATEWAY_HICCUPS = {502, 503, 504}
+"""Answers Zoho's own gateways give (often as HTML) while a server is briefly away."""
+
+
+def not_zoho(response: httpx.Response) -> str | None:
+    """What the answer is ("HTTP 501 text/html") when no Zoho server gave it: Zoho answers
+    JSON (or nothing, for 204/304), except for a gateway's brief 502/503/504. Such a host
+    answers the same however often it is asked, so it is named at once, not retried."""
+    status = response.status_code
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if status == 501:
+        return f"HTTP 501 {kind or 'Not Implemented'}".strip()
+    if status in GATEWAY_HICCUPS or status in (204, 304) or not response.content.strip():
+        return None
+    if kind == "application/json" or kind.endswith("+json"):
+        return None
+    if not kind and response.content.lstrip()[:1] in (b"{", b"["):
+        return None
+    return f"HTTP {status} {kind or 'without a content type'}"
+
+
 def _body(response: httpx.Response) -> dict[str, object]:
     try:
         data = response.json()
@@ -86,6 +107,12 @@ def mint(
     )
     body = _body(response)
     error = str(body.get("error") or "")
+    foreign = not_zoho(response)
+    if foreign:
+        raise ConfigError(
+            f"{server} answered the token request with {foreign}, which is not a Zoho "
+            "accounts server: check dc or accounts_url"
+        )
     if response.status_code >= 500:
         raise Transient(f"token server {server} answered HTTP {response.status_code}")
     if response.status_code == 400 and error == "Access Denied":

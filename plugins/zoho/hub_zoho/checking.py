@@ -97,7 +97,7 @@ def check_connection(
 
     for entity, modules in plan.items():
         try:
-            fields, _ = reader.plan_module_fields(entity, modules)
+            fields, _, _ = reader.plan_module_fields(entity, modules)
         except HubError as exc:
             problems[str(exc)] = _fix_in(exc)
             continue

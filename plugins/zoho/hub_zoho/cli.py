@@ -93,6 +93,7 @@ def fake_zoho(
     """
     org = FakeOrg()
     org.populate(sample_counts(records), seed=seed)
+    org.add_field("Tasks", "Hub_Action_Key", unique=True)  # ready for `hub actions`
     fake = FakeZoho(
         org,
         user_timezone=timezone,

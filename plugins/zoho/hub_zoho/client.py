@@ -37,7 +37,7 @@ from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
 from hub.adapters.pacing import InFlightLimit, LimitMemory
 from hub.adapters.tokens import TokenStore, token_key
 from hub.errors import AuthError, ConfigError, QuotaExhausted, SourceDataError, SourceUnreachable
-from hub_zoho.auth import ZohoAuth
+from hub_zoho.auth import ZohoAuth, not_zoho
 from hub_zoho.settings import ZohoSettings
 
 API = "/crm/v8"
@@ -258,6 +258,14 @@ class ZohoClient:
                 )
             self._note_credits(response)
             self._note_clock(response)
+            foreign = not_zoho(response)
+            if foreign:
+                raise ConfigError(
+                    f"{'GET' if body is None else 'POST'} {path}: {self.api_domain} answered "
+                    f"{foreign}, which is not "
+                    "Zoho's API gateway: leave api_domain unset (the token answer names the "
+                    "right one) or correct it"
+                )
             throttled = response.status_code == 429
             if not throttled and response.status_code < 500:
                 self.limit.on_success()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -37,6 +37,7 @@ from hub.model import (
     base_type,
 )
 from hub.periods import Period, parse_period, period_of
+from hub_zoho.describe import LABEL_SUFFIX, USER_FACTS, ModuleFacts, mask_personal
 from hub_zoho.references import CustomerResolver, lookup_id
 from hub_zoho.settings import GoalSettings, ZohoSettings
 
@@ -182,6 +183,18 @@ class _Row:
         return extra
 
 
+def _add_labels(extra: dict[str, Any], labels: Mapping[str, Mapping[str, str]]) -> None:
+    """Picklist labels beside the values the record carries (`Lead_Source__label`)."""
+    for name, options in labels.items():
+        value = extra.get(name)
+        if isinstance(value, list):
+            shown = [options.get(str(v), str(v)) for v in value]
+            if shown != [str(v) for v in value]:
+                extra[name + LABEL_SUFFIX] = shown
+        elif value not in (None, "") and str(value) in options:
+            extra[name + LABEL_SUFFIX] = options[str(value)]
+
+
 def _names(items: Sequence[Any]) -> list[str]:
     """Tags `[{"name": "VIP", "id": ...}]` and multi-select values `["a", "b"]` -> names."""
     out = []
@@ -255,6 +268,9 @@ class Mapper:
             entity: frozenset(hidden_fields(settings, entity))
             for entity in ("managers", "customers", "activities")
         }
+        self.facts: dict[str, ModuleFacts] = {}
+        """Module -> what its field metadata says, set by the reader (`know`)."""
+        self._mapped_credit_code = "credit_code" in settings.fields.customers.values()
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -278,6 +294,7 @@ class Mapper:
         convert: Callable[[dict[str, Any]], Record | Tombstone],
     ) -> Mapped:
         out = Mapped()
+        facts = self.facts_of(module)
         for raw in raws:
             try:
                 result = convert(raw)
@@ -286,7 +303,7 @@ class Mapper:
                 out.rejects.append(
                     Reject(
                         reason=f"{module} {rid or '(no id)'}: {describe(exc)}",
-                        raw=raw,
+                        raw=mask_personal(raw, facts),
                         source_id=rid,
                         location=f"{module}/{rid}" if rid else module,
                     )
@@ -295,8 +312,19 @@ class Mapper:
             if isinstance(result, Tombstone):
                 out.deletes.append(result)
             else:
+                if facts.labels:
+                    _add_labels(result.extra, facts.labels)
                 out.records.append(result)
         return out
+
+    def know(self, facts: Mapping[str, ModuleFacts]) -> None:
+        """What the modules' field metadata says (personal fields, labels, credit code)."""
+        self.facts.update(facts)
+
+    def facts_of(self, module: str) -> ModuleFacts:
+        if module == "Users":
+            return USER_FACTS
+        return self.facts.get(module) or ModuleFacts()
 
     # -- common ----------------------------------------------------------------------------
 
@@ -369,6 +397,9 @@ class Mapper:
                 "region": row.text("Mailing_State"),
                 "country": row.text("Mailing_Country"),
             }
+        found = self.facts_of(module).credit_code
+        if found and not self._mapped_credit_code and found not in row.hidden:
+            values["credit_code"] = row.text(found)  # found by its label in the metadata
         tags = row.value("Tag")
         values["tags"] = _names(tags) if isinstance(tags, list) else []
         if not values["name"]:

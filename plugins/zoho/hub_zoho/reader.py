@@ -38,6 +38,7 @@ from hub.adapters.contract import Batch, ReadContext, Tombstone
 from hub.errors import ConfigError
 from hub_zoho.client import ZohoClient
 from hub_zoho.concurrency import PageBudget, side_by_side
+from hub_zoho.describe import ModuleFacts, module_facts
 from hub_zoho.fields import plan_fields
 from hub_zoho.mapping import NEEDED, Mapper, hidden_fields
 from hub_zoho.paging import (
@@ -94,6 +95,8 @@ class StreamState:
     unsorted: list[str] = field(default_factory=list)
     """Modules without Modified_Time: read in full every time."""
     fields_at: dt.datetime | None = None
+    facts: dict[str, dict[str, Any]] | None = None
+    """Module -> what its field metadata says (`describe.ModuleFacts`), read with `fields`."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class StreamState:
             "fields": self.fields,
             "unsorted": self.unsorted,
             "fields_at": _iso(self.fields_at),
+            "facts": self.facts,
         }
 
     @classmethod
@@ -132,6 +136,7 @@ class StreamState:
                 fields=data.get("fields") or {},
                 unsorted=data.get("unsorted") or [],
                 fields_at=_parse(data.get("fields_at")),
+                facts=data.get("facts"),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # unreadable: start a complete read
@@ -294,6 +299,8 @@ class StreamReader:
             "currency": s.currency,
             "goals": s.goals.model_dump() if entity == "goals" and s.goals else None,
             "all_fields": s.all_fields,
+            "credit_code_labels": s.credit_code_labels if entity == "customers" else None,
+            "facts": 1,  # labels and credit codes from the field metadata: read it all again
         }
 
     def read_modules(
@@ -311,9 +318,12 @@ class StreamReader:
         else:
             assert saved is not None
             st = saved
-        if begins or st.fields_at is None or ctx.started_at - st.fields_at > FIELDS_TTL:
-            st.fields, st.unsorted = self.plan_module_fields(entity, modules)
+        stale = st.fields_at is None or ctx.started_at - st.fields_at > FIELDS_TTL
+        if begins or stale or st.facts is None:
+            st.fields, st.unsorted, facts = self.plan_module_fields(entity, modules)
+            st.facts = {m: f.to_json() for m, f in facts.items()}
             st.fields_at = ctx.started_at
+        self.mapper.know({m: ModuleFacts.from_json(f) for m, f in (st.facts or {}).items()})
         if begins:  # after the field metadata: Zoho's answers have told its clock
             st.snapshot_since = self._ceiling(ctx)
         complete = st.snapshot_since is not None
@@ -552,7 +562,7 @@ class StreamReader:
 
     def plan_module_fields(
         self, entity: str, modules: list[str]
-    ) -> tuple[dict[str, list[list[str]]], list[str]]:
+    ) -> tuple[dict[str, list[list[str]]], list[str], dict[str, ModuleFacts]]:
         workers = min(len(modules), self.settings.max_concurrency)
         with ThreadPoolExecutor(workers, thread_name_prefix="hub-zoho-fields") as pool:
             found = pool.map(lambda module: module_fields(self.client, module), modules)
@@ -561,8 +571,10 @@ class StreamReader:
         where = f"connections.{self.connection}"
         plans: dict[str, list[list[str]]] = {}
         unsorted = []
+        facts = {}
         for module in modules:
             meta = metadata[module]
+            facts[module] = module_facts(module, meta, s.credit_code_labels)
             names = {str(f.get("api_name")) for f in meta}
             needed = list(NEEDED.get(module, ["Owner", "Created_Time", "Modified_Time"]))
             configured: list[str] = []
@@ -598,7 +610,7 @@ class StreamReader:
                         f"{where}.fields.activities: no activity module "
                         f"({', '.join(modules)}) has a field {name!r}"
                     )
-        return plans, unsorted
+        return plans, unsorted, facts
 
 
 def _tombstone(item: dict[str, Any]) -> Tombstone:

@@ -209,6 +209,20 @@ class ZohoSettings(BaseModel):
     currency: Currency | None = None
     """The org's currency, needed when the org is single-currency (no Currency field)."""
     fields: FieldMaps = Field(default_factory=FieldMaps)
+    credit_code_labels: list[str] = Field(
+        default_factory=lambda: [
+            "统一社会信用代码",
+            "社会信用代码",
+            "信用代码",
+            "Unified Social Credit Code",
+            "Social Credit Code",
+            "Credit Code",
+            "USCC",
+        ]
+    )
+    """Labels of the custom field that holds a customer's unified social credit code
+    (found in the module's field metadata; `[]`: none). A field mapped to
+    `credit_code` in `fields.customers` wins."""
     goals: GoalSettings | None = None
     all_fields: bool = True
     """Read every field of each module (custom ones included) into `extra`. When

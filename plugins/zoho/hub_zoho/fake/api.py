@@ -216,6 +216,8 @@ class FakeZoho:
         self.stats = Stats()
         self.written: list[dict[str, Any]] = []
         """Every record inserted through the API, with the `trigger` it was sent with."""
+        self.refused: list[str] = []
+        """The code of every record an insert refused (DUPLICATE_DATA, …)."""
         self._mint_times: dict[str, list[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self.clock = time.monotonic
@@ -297,6 +299,8 @@ class FakeZoho:
             if request.method == "POST":
                 self.stats = Stats()
             return answer
+        if request.url.path == "/__fake__/written":  # what `hub actions apply` created
+            return _json(200, {"written": self.written})
         return _error(404, "INVALID_URL_PATTERN", "no such control endpoint")
 
     # -- accounts server -----------------------------------------------------------------------

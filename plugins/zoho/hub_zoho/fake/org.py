@@ -94,6 +94,10 @@ class FieldMeta:
     api_name: str
     data_type: str
     custom: bool = False
+    label: str | None = None
+    """The field's label in the org's UI (default: the API name with spaces)."""
+    options: dict[str, str] | None = None
+    """A picklist's values: actual value (what records carry) -> display label."""
 
     def as_json(self) -> dict[str, Any]:
         json_type = {
@@ -109,12 +113,22 @@ class FieldMeta:
         }.get(self.data_type, "string")
         return {
             "api_name": self.api_name,
-            "field_label": self.api_name.replace("_", " "),
+            "field_label": self.label or self.api_name.replace("_", " "),
             "data_type": self.data_type,
             "json_type": json_type,
             "custom_field": self.custom,
             "system_mandatory": False,
             "visible": True,
+            **(
+                {
+                    "pick_list_values": [
+                        {"display_value": shown, "actual_value": actual}
+                        for actual, shown in (self.options or {}).items()
+                    ]
+                }
+                if self.data_type in ("picklist", "multiselectpicklist")
+                else {}
+            ),
         }
 
 
@@ -230,10 +244,19 @@ class FakeOrg:
     # -- records -------------------------------------------------------------------------------
 
     def add_field(
-        self, module: str, api_name: str, data_type: str = "text", *, unique: bool = False
+        self,
+        module: str,
+        api_name: str,
+        data_type: str = "text",
+        *,
+        unique: bool = False,
+        label: str | None = None,
+        options: dict[str, str] | None = None,
     ) -> None:
+        """A custom field; `options` for a picklist: actual value -> display label."""
         with self.lock:
-            self.modules[module].fields.append(FieldMeta(api_name, data_type, custom=True))
+            meta = FieldMeta(api_name, data_type, custom=True, label=label, options=options)
+            self.modules[module].fields.append(meta)
             if unique:
                 self.unique_fields.setdefault(module, set()).add(api_name)
 

@@ -6,7 +6,8 @@ MANDATORY_NOT_FOUND, INVALID_DATA, DUPLICATE_DATA); `trigger` chooses the
 automations (`[]`: none); `What_Id` must come with `$se_module`; the owner must
 be an active user; a field the org marked unique refuses a second record with
 the same value. `GET /crm/v8/{module}/search?criteria=((F:equals:V)or(...))`
-takes at most 10 criteria and answers 204 when nothing matches. Every insert is
+takes at most 10 criteria and answers 204 when nothing matches (always, while
+`search_lags` is set: new records are not indexed at once). Every insert is
 also kept in `written`, so tests can see what arrived and with which trigger.
 """
 
@@ -83,6 +84,7 @@ def _insert(fake: FakeZoho, module: str, request: httpx.Request, access: Access)
         return _error(400, "LIMIT_EXCEEDED", "Records limit exceeded", {"limit": MAX_RECORDS})
     trigger = body.get("trigger")
     answers = [_insert_one(fake, module, record, i, trigger) for i, record in enumerate(data)]
+    fake.refused.extend(a["code"] for a in answers if a["status"] != "success")
     # 201 for one record, 202 for several, even when some fail (each item says);
     # 400 when every record failed
     if not any(a["status"] == "success" for a in answers):
@@ -190,6 +192,8 @@ def _search(fake: FakeZoho, module: str, params: dict[str, str], access: Access)
         return _error(400, "LIMIT_EXCEEDED", "more than 10 criteria", {"limit": MAX_CRITERIA})
     records = fake.org.modules[module].records.values()
     hits = [r for r in records if any(str(r.get(f)) == v for f, v in found)]
+    if getattr(fake, "search_lags", False):
+        hits = []  # "freshly created records may not be indexed yet"
     if not hits:
         return httpx.Response(204)
     fields = [f for f in params.get("fields", "").split(",") if f] or ["id"]
