@@ -64,6 +64,10 @@ def _by_distinct(
     return convert.Converted(result, errors)
 
 
+def _pad(values: list[str], width: int) -> list[str]:
+    return values + [""] * (width - len(values))
+
+
 class ColumnMapper:
     """The column-wise twin of `RowMapper`, for files it `supported`."""
 
@@ -141,8 +145,11 @@ class ColumnMapper:
         extra_names: list[str] = []
         extra_cells: list[list[str]] = []
         currency_marks: pa.Array | None = None
+        width = m.width
+        padded = [r.values if len(r.values) >= width else _pad(r.values, width) for r in good]
+        by_column = list(zip(*padded, strict=False))  # the rows transposed, in C
         for index, field, parse in m._plan:
-            cells = [r.values[index] if index < len(r.values) else "" for r in good]
+            cells = list(by_column[index])
             if parse is None:
                 extra_names.append(field)
                 extra_cells.append(cells)
