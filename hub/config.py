@@ -168,7 +168,9 @@ class HubConfig(BaseModel):
         """The store URL with a relative SQLite path resolved against hub.toml."""
         url = make_url(self.store)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            db = Path(url.database).expanduser()
+            # only a leading ~ means home: Path("./~") would normalise to "~" first
+            db = Path(url.database)
+            db = db.expanduser() if url.database.startswith("~") else db
             if not db.is_absolute():
                 url = url.set(database=str(self.config_dir / db))
         return url.render_as_string(hide_password=False)

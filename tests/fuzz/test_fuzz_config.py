@@ -32,7 +32,10 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HUB_FUZZ_UNSET", raising=False)
 
 
-def load(folder: Path, text: str) -> Any:
+def load(folder: Path, text: str, secret_key: bool = True) -> Any:
+    """Load `text`; an error must be one line naming the file, and (when a
+    secret may be in it) must not show what came from the environment.
+    Non-secret settings taken from ${ENV} are shown, so an admin can fix them."""
     path = folder / "hub.toml"
     path.write_text(text, encoding="utf-8")
     try:
@@ -41,7 +44,8 @@ def load(folder: Path, text: str) -> Any:
         message = str(exc)
         assert "\n" not in message, message
         assert message.startswith(f"{path}"), message
-        assert SECRET not in message, message
+        if secret_key:
+            assert SECRET not in message, message
         return exc
     finally:
         secrets.clear()
@@ -163,7 +167,7 @@ def test_env_substitution_anywhere(tmp_path: Path, value: str, where: str) -> No
     if table == "connections.crm" and key != "adapter":
         text += 'adapter = "csv"\n'
     text += f"{key} = {json.dumps(value)}\n"
-    result = load(tmp_path, text)
+    result = load(tmp_path, text, secret_key=key == "token")
     if isinstance(result, ConfigError) or not table:
         return
     settings = result.connections["crm"].settings()
@@ -181,7 +185,7 @@ def test_env_substitution_anywhere(tmp_path: Path, value: str, where: str) -> No
     ).map("/".join)
 )
 def test_any_store_path(tmp_path: Path, path: str) -> None:
-    result = load(tmp_path, f"store = {json.dumps('sqlite:///' + path)}\n")
+    result = load(tmp_path, f"store = {json.dumps('sqlite:///' + path)}\n", secret_key=False)
     if not isinstance(result, ConfigError):
         url = result.store_url()
         assert url.startswith("sqlite:///")
