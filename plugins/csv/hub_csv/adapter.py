@@ -314,15 +314,17 @@ class CsvAdapter(Adapter):
         the records as one Arrow table."""
         batch = Batch()
         to_map: list[Row] = []
+        unchanged: list[tuple[str, str]] = []
         digest_of: dict[str, str] = {}
         for row, key in zip(rows, keys, strict=True):
             repeated = key is not None and ids[key[0]] > 1
             if key is not None and not repeated and stored.get(key[0]) == key[1]:
-                batch.unchanged.append(key)
+                unchanged.append(key)
                 continue
             to_map.append(row)
             if key is not None:
                 digest_of[key[0]] = key[1]
+        batch.unchanged = unchanged
         table, batch.rejects = columnar.ColumnMapper(mapper).map(to_map)
         if table is not None:
             batch.records = table

@@ -77,3 +77,23 @@ def test_column_batches_are_arrow_tables_and_rejects_name_line_and_column(tmp_pa
         ("A1", pytest.approx(1234.5), "CNY"),
         ("A5", None, None),
     ]
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_a_columnar_resync_updates_only_what_changed(tmp_path: Path, columnar: bool) -> None:
+    from hub.testing import Project
+
+    project = Project(tmp_path)
+    project.configure({"files": {"adapter": "csv", "folder": str(tmp_path), "columnar": columnar}})
+    rows = [f"A{i},call,2026-03-05 10:{i % 60:02d},M1" for i in range(50)]
+    path = tmp_path / "activities.csv"
+    path.write_text("id,type,date,manager\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert project.sync().exit_code == 0
+    rows[7] = "A7,visit,2026-03-06 11:00,M1"
+    path.write_text("id,type,date,manager\n" + "\n".join(rows[:-1]) + "\n", encoding="utf-8")
+    report = project.sync()
+    assert report.exit_code == 0
+    (result,) = report.results
+    assert (result.updated, result.unchanged, result.deleted) == (1, 48, 1)
+    stored = {r["source_id"]: r for r in project.rows("activities")}
+    assert stored["A7"]["kind"] == "visit" and stored["A49"]["deleted_at"] is not None
