@@ -12,18 +12,28 @@ window per interface for all of them.
 
 State of an object stream (JSON)::
 
-    {"object": "AccountObj", "cursor": 1767225600000, "reconciled_at": 1767225600000,
-     "pass": {"kind": "incremental", "since": 1767139200000, "after_id": "65f…",
-              "ceiling": 1767225600000, "started": 1767225900000}}
+    {"v": 2, "object": "AccountObj", "cursor": 1767225600000, "cursor_id": "65e…",
+     "reconciled_at": 1767225900000,
+     "pass": {"kind": "incremental", "since": 1767225600000, "phase": "changes",
+              "at": [1767225700000, "65f…"], "drained": false, "after_id": null,
+              "started": 1767225900000}}
 
-`pass` is present while a read is under way: it is resumed first, from
-`after_id`, so every batch's state is a valid resume point. A finished pass
-moves `cursor` to its `ceiling` (the run's start minus the overlap, on the
-run that began the pass): rows changed while a pass runs may sit behind the
-keyset position, and are read again next time. A pass is a complete
-snapshot when there is no cursor, on --full-refresh, or every
-`reconcile_every_days`; its last batch lets the engine tombstone records that
-vanished from Fxiaoke.
+`pass` is present while a read is under way: it is resumed first, from its
+position (`after_id`, or `at` = the last (last_modified_time, _id) read), so
+every batch's state is a valid resume point. `cursor` is a time on
+Fxiaoke's clock with its `_id` tie-break (`cursor_id`), never the hub's
+clock (which may run ahead of Fxiaoke's): a complete read starts it at the
+newest change it saw before it began (`mark`), an incremental read moves it
+to the newest change it read. An incremental read asks for the changes
+after the cursor, ordered by (last_modified_time, _id) — a record changed
+while the read is under way moves behind the read's position and is read
+in the same pass, so no overlap is needed — then for the records
+invalidated since the cursor (Fxiaoke hides those unless a filter names
+`is_deleted`). A pass is a
+complete snapshot when there is no cursor, on --full-refresh, or every
+`reconcile_every_days` (on the hub's clock: `reconciled_at` and the run's
+start are both the hub's); its last batch lets the engine tombstone records
+that vanished from Fxiaoke.
 """
 
 from __future__ import annotations
@@ -62,7 +72,17 @@ from hub_fxiaoke.mapping import (
     PersonnelMapper,
     manager_from_user,
 )
-from hub_fxiaoke.paging import PAGE_SIZE, pages, query_body, query_path
+from hub_fxiaoke.paging import (
+    DELETED,
+    PAGE_SIZE,
+    Page,
+    changed_pages,
+    latest_change,
+    modified_ms,
+    pages,
+    query_body,
+    query_path,
+)
 from hub_fxiaoke.settings import FxiaokeSettings
 
 USER_LIST = "/cgi/user/list"
@@ -75,7 +95,7 @@ nothing, and they bound what a crash, or a quota stop in a sibling stream
 read at the same time, leaves for the next run to read again."""
 WHOLE_COMPANY = 999999
 """departmentId meaning the whole company in directory calls."""
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -285,27 +305,45 @@ class FxiaokeAdapter(Adapter):
         self, api_name: str, state: dict[str, Any] | None, ctx: ReadContext
     ) -> tuple[dict[str, Any], dict[str, Any], bool]:
         """(state to keep, the pass to run, whether it begins a snapshot)."""
-        if not state or state.get("object") != api_name or state.get("v") != STATE_VERSION:
+        if not state or state.get("object") != api_name or state.get("v") not in (1, STATE_VERSION):
             state = {"v": STATE_VERSION, "object": api_name, "cursor": None}
+        if state.get("v") == 1:  # a pass of the old layout restarts; the cursor stays
+            state = {**state, "v": STATE_VERSION, "pass": None}
         if state.get("pass"):
             return state, dict(state["pass"]), False
         started = to_ms(ctx.started_at)
-        ceiling = to_ms(ctx.cursor_ceiling)
         every = self.config.reconcile_every_days
         reconciled = state.get("reconciled_at")
         due = every is not None and (
             reconciled is None or started - reconciled >= every * 86_400_000
         )
         if state.get("cursor") is None or due:
-            run = {"kind": "snapshot", "since": None, "after_id": None}
+            run: dict[str, Any] = {"kind": "snapshot", "after_id": None, "mark": None}
         else:
-            run = {"kind": "incremental", "since": state["cursor"], "after_id": None}
-        run.update(ceiling=ceiling, started=started)
+            cursor, ids = int(state["cursor"]), state.get("cursor_ids")
+            strict = ids is None and state.get("cursor_id")
+            run = {
+                "kind": "incremental",
+                "since": cursor,
+                "skip": ids or [],
+                "phase": "changes",
+                "at": [cursor, state["cursor_id"]] if strict else None,
+                "tied": None,
+                "drained": False,
+                "after_id": None,
+            }
+        run["started"] = started
         return state, run, run["kind"] == "snapshot"
 
     def _read_object(
         self, api_name: str, mapper: Mapper, state: dict[str, Any] | None, ctx: ReadContext
     ) -> Iterator[Batch]:
+        """One pass over an object: a complete read (snapshot) in `_id` order,
+        or an incremental one (changes since the cursor, then the records
+        invalidated since it). The cursor is a time on Fxiaoke's clock: the
+        newest change a complete read found before it began, or the newest
+        change an incremental read read — never the hub's own clock, which
+        may run ahead of Fxiaoke's."""
         state, run, begins = self._start_pass(api_name, state, ctx)
         records: list[Record] = []
         rejects: list[Reject] = []
@@ -324,14 +362,11 @@ class FxiaokeAdapter(Adapter):
 
         rows_per_batch = min(ctx.batch_size, PAGES_PER_BATCH * PAGE_SIZE)
         try:
-            for page in pages(
-                self.client, api_name, since_ms=run["since"], after_id=run["after_id"]
-            ):
+            for page in self._pages(api_name, run):
                 total = page.total if page.total is not None else total
                 for raw in page.rows:
                     self._map(api_name, mapper, raw, records, rejects, deletes)
                 done += len(page.rows)
-                run["after_id"] = page.last_id
                 if len(records) + len(rejects) + len(deletes) >= rows_per_batch:
                     yield batch(state={**state, "pass": dict(run)})
                     records, rejects, deletes, begins = [], [], [], False
@@ -340,10 +375,66 @@ class FxiaokeAdapter(Adapter):
             if records or rejects or deletes:
                 yield batch(state={**state, "pass": dict(run)})
             raise
-        final = {**state, "cursor": run["ceiling"], "pass": None}
+        final = {**state, "pass": None}
         if run["kind"] == "snapshot":
+            final["cursor"], final["cursor_ids"] = run["mark"] or [0, []]
+            final["cursor_id"] = max(final["cursor_ids"] or [""]) or None
             final["reconciled_at"] = run["started"]
+        elif run["at"] is not None:
+            final["cursor"], final["cursor_id"] = run["at"]
+            final["cursor_ids"] = run["tied"]
         yield batch(state=final, snapshot_complete=run["kind"] == "snapshot")
+
+    def _pages(self, api_name: str, run: dict[str, Any]) -> Iterator[Page]:
+        """The pages of one pass, keeping its position in `run` (the checkpoint)."""
+        if run["kind"] == "snapshot":
+            if run["mark"] is None and run["after_id"] is None:
+                # Where the next incremental read starts: changes made while
+                # this read is under way are newer than this.
+                mark = latest_change(self.client, api_name)
+                run["mark"] = [mark[0], mark[1]] if mark else None
+            for page in pages(self.client, api_name, since_ms=None, after_id=run["after_id"]):
+                run["after_id"] = page.last_id
+                yield page
+            return
+        if run["phase"] == "changes":
+            at = tuple(run["at"]) if run["at"] else None
+            for page in changed_pages(
+                self.client,
+                api_name,
+                since_ms=run["since"],
+                after=at,  # type: ignore[arg-type]
+                drained=run["drained"],
+                skip=frozenset(run["skip"]),
+            ):
+                if page.last_change is not None:
+                    newest = page.last_change[0]
+                    here: list[str] | None = [
+                        r["_id"] for r in page.rows if modified_ms(r) == newest
+                    ]
+                    if run["at"] and run["at"][0] == newest:
+                        before = run["tied"]
+                        here = None if before is None else before + here  # type: ignore[operator]
+                    elif newest == run["since"]:
+                        here = run["skip"] + here  # type: ignore[operator]
+                    # the ids read in the newest millisecond: the next run reads that
+                    # millisecond again without them (a change made in it after this
+                    # read is not lost); too many of them, and the (time, _id) position
+                    # is the cursor instead
+                    fits = here is not None and len(here) <= PAGE_SIZE
+                    run["tied"] = sorted(set(here)) if fits else None  # type: ignore[arg-type]
+                    run["at"], run["drained"] = list(page.last_change), page.drained
+                yield page
+            run["phase"] = "deletes"
+        for page in pages(
+            self.client,
+            api_name,
+            since_ms=run["since"],
+            after_id=run["after_id"],
+            filters=DELETED,
+        ):
+            run["after_id"] = page.last_id
+            yield page
 
     def _map(
         self,

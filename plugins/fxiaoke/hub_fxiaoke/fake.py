@@ -20,6 +20,9 @@ loopback. It keeps what the reference documents (and says where it guesses):
 - 100 calls per 20 s per interface (30004), a daily quota that resets at
   00:00 Asia/Shanghai (30002), a tenant without quota (30003), an app the
   enterprise has not authorised (20022);
+- invalidated records (作废: `life_status` invalid, `is_deleted` true) are
+  hidden from queries unless a filter names `is_deleted` or `life_status`;
+- the tenant's clock may run apart from the hub's (`skew_ms`);
 - employee ids as the auth flow sees them: FSUID_… with corp_access_token,
   numeric CRM ids with oauth; PersonnelObj readable only when the tenant
   allows it (otherwise it answers no rows, as the FAQ describes).
@@ -179,7 +182,7 @@ class FakeFxiaoke:
         latency: float = 0.0,
         calls_per_20s: int = 100,
         daily_quota: int | None = None,
-        list_invalid: bool = True,
+        list_invalid: bool = False,
     ) -> None:
         self.clock = clock or SystemClock()
         self.app_id, self.app_secret, self.permanent_code = app_id, app_secret, permanent_code
@@ -191,7 +194,11 @@ class FakeFxiaoke:
         self.app_authorised = True
         self.personnel_readable = True
         self.list_invalid = list_invalid
-        """Whether invalidated records still come back from queries (undocumented)."""
+        """Whether invalidated records come back from queries that do not name
+        `is_deleted` or `life_status` in a filter (they do not, by default)."""
+        self.skew_ms = 0
+        """How far this tenant's clock is ahead of the hub's (negative: behind).
+        Every time the tenant stamps (create_time, last_modified_time) is on it."""
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         self.custom_fields: dict[str, set[str]] = {}
         """Custom fields (`…__c`) created on an object, e.g. the actions' key field."""
@@ -568,8 +575,9 @@ class FakeFxiaoke:
     ) -> tuple[list[dict[str, Any]], int]:
         """The page asked for, and how many records match (if `count`)."""
         table = self.objects[api]
-        if not self.list_invalid:
-            filters = [*filters, lambda r: r.get("life_status") != "invalid"]
+        named = {f.get("field_name") for f in raw_filters if isinstance(f, dict)}
+        if not self.list_invalid and not named & {"is_deleted", "life_status"}:
+            filters = [*filters, lambda r: not _invalid(r)]
         if orders in ([{"fieldName": "_id", "isAsc": True}], []):
             # Fast path for the keyset recipe: start at `_id GT x` in the sorted ids.
             ids = self._sorted_ids(api)
@@ -628,7 +636,8 @@ class FakeFxiaoke:
     # -- changing the tenant -------------------------------------------------------------------
 
     def now_ms(self) -> int:
-        return int(self.clock.time() * 1000)
+        """The tenant's clock (the hub's, plus `skew_ms`)."""
+        return int(self.clock.time() * 1000) + self.skew_ms
 
     def new_id(self, at_ms: int | None = None) -> str:
         self._seq += 1
@@ -767,6 +776,10 @@ class FakeFxiaoke:
 
 
 # -- filter semantics ---------------------------------------------------------------------------
+
+
+def _invalid(record: dict[str, Any]) -> bool:
+    return record.get("life_status") == "invalid" or record.get("is_deleted") is True
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -222,3 +222,28 @@ def test_the_printed_connection_table_is_valid_hub_toml(tenant: FakeFxiaoke) -> 
         table = tomllib.loads(text)["connections"]["fxiaoke"]
         assert table.pop("adapter") == "fxiaoke"
         assert FxiaokeSettings.model_validate(table).base_url == "http://127.0.0.1:8766"
+
+
+def test_invalidated_records_are_hidden_unless_a_filter_names_them(
+    raw: Raw, fake: FakeFxiaoke
+) -> None:
+    gone = sorted(fake.objects["AccountObj"])[0]
+    fake.invalidate("AccountObj", gone)
+
+    def listed(filters: list[dict[str, Any]]) -> set[str]:
+        return {r["_id"] for r in raw.query(filters=filters)["data"]["dataList"]}
+
+    assert gone not in listed([])
+    deleted = [{"field_name": "is_deleted", "operator": "EQ", "field_values": ["true"]}]
+    assert listed(deleted) == {gone}
+    status = [{"field_name": "life_status", "operator": "EQ", "field_values": ["invalid"]}]
+    assert listed(status) == {gone}
+    fake.list_invalid = True  # a tenant that lists them anyway (the adapter copes with both)
+    assert gone in listed([])
+
+
+def test_the_tenant_clock_can_run_behind_the_hub(fake: FakeFxiaoke, vclock: VirtualClock) -> None:
+    fake.skew_ms = -3_600_000
+    rid = fake.add("AccountObj", {"name": "新客户"})
+    stamped = fake.objects["AccountObj"][rid]["last_modified_time"]
+    assert abs(stamped - (vclock.time() * 1000 - 3_600_000)) < 1000

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from hub_fxiaoke import paging
 from hub_fxiaoke.clock import VirtualClock
 from hub_fxiaoke.fake import SHANGHAI, DemoSizes, FakeFxiaoke, populate
 from hub_fxiaoke.paging import PRESET_QUERY
@@ -79,12 +80,12 @@ def test_full_sync_of_more_than_10000_accounts_lands_each_once_with_its_owner(
             assert (row["owner_source_id"], row["owner_id"]) == (expected, hub_id_of[expected])
         else:
             assert row["owner_source_id"] is None  # in the public pool
-    assert tenant.counters.queries["AccountObj"] == math.ceil(10_250 / 100)
+    assert tenant.counters.queries["AccountObj"] == 1 + math.ceil(10_250 / 100)  # + the mark
     assert 10013 not in tenant.counters.answered  # never ran into the offset wall
     assert_paced(sends[PRESET_QUERY], 100, 20.0)  # under 100 calls / 20 s, all streams together
 
 
-def test_a_no_change_resync_costs_one_query_per_object(
+def test_a_no_change_resync_costs_two_queries_per_object(
     fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
 ) -> None:
     project = make_project(tmp_path, settings)
@@ -93,14 +94,14 @@ def test_a_no_change_resync_costs_one_query_per_object(
     report = project.sync()
     assert report.exit_code == ExitCode.OK
     spent = {api: n - before.get(api, 0) for api, n in fake.counters.queries.items()}
-    assert spent == {
-        "AccountObj": 1,
-        "ContactObj": 1,
-        "ActiveRecordObj": 1,
-        "CheckinsObj": 1,
-        "SalesOrderObj": 1,
-        "PaymentObj": 1,
-        "GoalValueObj": 1,
+    assert spent == {  # the changes since the cursor, and the records invalidated since
+        "AccountObj": 2,
+        "ContactObj": 2,
+        "ActiveRecordObj": 2,
+        "CheckinsObj": 2,
+        "SalesOrderObj": 2,
+        "PaymentObj": 2,
+        "GoalValueObj": 2,
     }
     assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in report.results)
 
@@ -240,8 +241,8 @@ def test_reconciliation_tombstones_records_that_vanished(
     report = project.sync()
     seen = by_source_id(project, "customers")
     assert seen[accounts[0]]["deleted_at"] is False  # an incremental read cannot know
-    assert seen[accounts[1]]["deleted_at"] is list_invalid
-    assert results(report)["customers"].deleted == int(list_invalid)
+    assert seen[accounts[1]]["deleted_at"] is True  # asked for with is_deleted EQ true
+    assert results(report)["customers"].deleted == 1
 
     project.configure({CONNECTION: {"adapter": "fxiaoke", **settings, "reconcile_every_days": 0}})
     report = project.sync(streams=["customers"])
@@ -250,6 +251,122 @@ def test_reconciliation_tombstones_records_that_vanished(
     assert seen[accounts[0]]["deleted_at"] is True
     assert seen[accounts[1]]["deleted_at"] is True
     assert count(project, "customers", live=True) == len(accounts) - 2
+
+
+# -- cursors on Fxiaoke's clock, soft deletes seen incrementally ---------------------------------
+
+
+@pytest.mark.parametrize("skew_hours", [-1, 1], ids=["tenant-behind", "tenant-ahead"])
+def test_changes_are_read_whichever_clock_runs_ahead(
+    skew_hours: int, fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    """The hub's clock an hour ahead of Fxiaoke's (or behind): a cursor taken
+    from the hub's clock minus the 5-minute overlap would never read a change
+    made in the hour after the first sync."""
+    fake.skew_ms = skew_hours * 3_600_000
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    state = saved_states(project)["customers"]
+    newest = max(r["last_modified_time"] for r in fake.objects["AccountObj"].values())
+    assert state["cursor"] == newest  # Fxiaoke's time, not the hub's
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[5], name="时差公司")
+    fake.invalidate("AccountObj", accounts[6])
+    report = project.sync()
+    assert report.exit_code == ExitCode.OK
+    got = results(report)["customers"]
+    assert (got.updated, got.deleted) == (1, 1)
+    customers = by_source_id(project, "customers")
+    assert customers[accounts[5]]["name"] == "时差公司"
+    assert customers[accounts[6]]["deleted_at"] is True
+
+
+def test_incremental_reads_ask_for_invalidated_records_since_the_cursor(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    cursor = saved_states(project)["contacts"]["cursor"]
+    gone = sorted(fake.objects["ContactObj"])[3]
+    fake.invalidate("ContactObj", gone)
+    assert project.sync(streams=["contacts"]).exit_code == ExitCode.OK
+    asked = [
+        json.loads(r.content)["data"]["search_query_info"]["filters"]
+        for r in fake.counters.recent
+        if r.url.path == PRESET_QUERY
+    ]
+    assert asked[-1] == [
+        {"field_name": "is_deleted", "operator": "EQ", "field_values": ["true"]},
+        {"field_name": "last_modified_time", "operator": "GTE", "field_values": [str(cursor)]},
+    ]
+    assert by_source_id(project, "contacts")[gone]["deleted_at"] is True
+
+
+def test_a_record_changed_while_the_incremental_read_runs_is_read_in_that_pass(
+    fake: FakeFxiaoke,
+    settings: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    vclock: VirtualClock,
+) -> None:
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    accounts = sorted(fake.objects["AccountObj"])
+    for rid in accounts[10:25]:  # more than one page of changes at a page size of 10
+        fake.update("AccountObj", rid, UDSText1__c="改")
+    late = accounts[0]  # lowest _id: an _id-ordered read would already be past it
+
+    def change_late() -> None:
+        vclock.advance(0.5)  # between two pages
+        fake.update("AccountObj", late, name="读取中改名")
+
+    fake.at_call(2, change_late)  # when the second page is asked for
+    monkeypatch.setattr(paging, "PAGE_SIZE", 10)
+    report = project.sync(streams=["customers"])
+    assert report.exit_code == ExitCode.OK
+    assert results(report)["customers"].updated == 16
+    assert by_source_id(project, "customers")[late]["name"] == "读取中改名"
+
+
+def test_more_than_a_page_of_changes_in_one_millisecond_are_each_read_once(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    at = fake.now_ms() + 1000
+    new = [
+        fake.add("AccountObj", {"name": f"批量导入{i}", "owner": ["1001"]}, at_ms=at)
+        for i in range(250)
+    ]
+    report = project.sync(streams=["customers"])
+    assert report.exit_code == ExitCode.OK
+    got = results(report)["customers"]
+    assert (got.read, got.inserted) == (250, 250)
+    assert set(new) <= set(by_source_id(project, "customers"))
+    state = saved_states(project)["customers"]
+    assert (state["cursor"], state["cursor_id"], state["cursor_ids"]) == (at, max(new), None)
+    again = project.sync(streams=["customers"])
+    assert results(again)["customers"].read == 0  # strictly after (time, _id)
+
+
+def test_a_change_in_the_cursors_own_millisecond_is_read_next_time(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    """A record changed in the very millisecond of the newest change read, but
+    after the read, with a lower _id: the next run reads that millisecond
+    again, without the records it read already."""
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[20], name="先改")
+    at = fake.objects["AccountObj"][accounts[20]]["last_modified_time"]
+    assert results(project.sync(streams=["customers"]))["customers"].updated == 1
+    assert saved_states(project)["customers"]["cursor_ids"] == [accounts[20]]
+    fake.objects["AccountObj"][accounts[3]].update(name="同一毫秒", last_modified_time=at)
+    report = project.sync(streams=["customers"])
+    got = results(report)["customers"]
+    assert (got.read, got.updated) == (1, 1)
+    assert by_source_id(project, "customers")[accounts[3]]["name"] == "同一毫秒"
 
 
 # -- trouble: the same result as a clean run --------------------------------------------------------
