@@ -27,6 +27,10 @@ class FileSettings(BaseModel):
     """Columns whose values together identify a row, when there is no id column."""
     defaults: dict[str, str] = Field(default_factory=dict)
     """Canonical field -> value for rows where the column is missing or empty."""
+    decimal_comma: list[str] = Field(default_factory=list)
+    """Columns (headers or canonical fields) whose numbers are written `1.234,56`."""
+    negative: list[str] = Field(default_factory=list)
+    """Money columns (headers or fields) where a negative amount is meant: refunds, clawbacks."""
 
 
 class CsvSettings(BaseModel):
