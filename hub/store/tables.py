@@ -184,6 +184,7 @@ run_streams = Table(
     Column("unresolved", Integer, nullable=False, default=0),
     Column("batches", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("worker", String(255)),  # the engine worker that ran it (None: the run's own process)
 )
 
 rejects = Table(
@@ -228,6 +229,7 @@ leases = Table(
 )
 
 import hub.actions.tables  # noqa: E402  (the actions outbox too)
+import hub.engine.tables  # noqa: E402  (so do the engine's)
 import hub.identity.tables  # noqa: E402  (identity shares this metadata)
 import hub.rules.tables  # noqa: E402  (rule results share this metadata)
 import hub.web.tables  # noqa: E402, F401  (the dashboard's users and inquiries)
