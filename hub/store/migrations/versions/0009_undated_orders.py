@@ -4,8 +4,8 @@ A won deal without its closing date is kept with the date missing (never
 invented from the creation time); rules leave it out of every period and
 say so.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 07:05:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import hub.store.types
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
