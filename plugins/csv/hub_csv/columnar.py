@@ -28,6 +28,7 @@ from hub.columns import LOCATION
 from hub.model import base_type
 from hub.store.types import dumps
 from hub_csv import convert
+from hub_csv.convert import null_as_false
 from hub_csv.mapping import MONEY_FIELDS, SIGNED_AMOUNTS, RowMapper
 from hub_csv.reader import Row
 
@@ -58,9 +59,13 @@ def _by_distinct(
     errors: dict[int, str] = {}
     if failed:
         bad = pc.is_in(where, value_set=pa.array(list(failed), pa.int32()))
-        for i in pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist():
+        for i in pc.indices_nonzero(null_as_false(bad)).to_pylist():
             errors[i] = failed[where[i].as_py()]
     return convert.Converted(result, errors)
+
+
+def _pad(values: list[str], width: int) -> list[str]:
+    return values + [""] * (width - len(values))
 
 
 class ColumnMapper:
@@ -102,8 +107,8 @@ class ColumnMapper:
         m = self.mapper
         if field in SIGNED_AMOUNTS or m._named(m.settings.negative, field, header):
             return converted
-        negative = pc.fill_null(
-            pc.less(converted.values, pa.scalar(Decimal(0), converted.values.type)), False
+        negative = null_as_false(
+            pc.less(converted.values, pa.scalar(Decimal(0), converted.values.type))
         )
         if pc.any(negative).as_py():
             for i in pc.indices_nonzero(negative).to_pylist():
@@ -140,8 +145,11 @@ class ColumnMapper:
         extra_names: list[str] = []
         extra_cells: list[list[str]] = []
         currency_marks: pa.Array | None = None
+        width = m.width
+        padded = [r.values if len(r.values) >= width else _pad(r.values, width) for r in good]
+        by_column = list(zip(*padded, strict=False))  # the rows transposed, in C
         for index, field, parse in m._plan:
-            cells = [r.values[index] if index < len(r.values) else "" for r in good]
+            cells = list(by_column[index])
             if parse is None:
                 extra_names.append(field)
                 extra_cells.append(cells)
@@ -265,8 +273,8 @@ class ColumnMapper:
         if stated is None:
             stated = pa.nulls(n, pa.string())
         upper = pc.utf8_upper(stated)
-        clash = pc.fill_null(
-            pc.and_(pc.and_(has_amount, pc.is_valid(marks)), pc.not_equal(marks, upper)), False
+        clash = null_as_false(
+            pc.and_(pc.and_(has_amount, pc.is_valid(marks)), pc.not_equal(marks, upper))
         )
         if pc.any(clash).as_py():
             for i in pc.indices_nonzero(clash).to_pylist():

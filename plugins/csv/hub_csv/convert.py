@@ -40,6 +40,21 @@ _WS = (
 _BLANK = f"^[{_WS}]*$"
 
 
+def null_as_false(mask: pa.Array) -> pa.Array:
+    """Null as False (much cheaper than fill_null on booleans)."""
+    return pc.and_kleene(pc.is_valid(mask), mask)
+
+
+def null_as_true(mask: pa.Array) -> pa.Array:
+    return pc.or_kleene(pc.is_null(mask), mask)
+
+
+def _filled(parts: pa.Array, defaults: dict[str, str]) -> pa.StructArray:
+    """Null matches filled field by field (fill_null on a struct is slow)."""
+    fields = [pc.fill_null(pc.struct_field(parts, name), value) for name, value in defaults.items()]
+    return pa.StructArray.from_arrays(fields, names=list(defaults))
+
+
 @dataclass
 class Converted:
     values: pa.Array
@@ -48,7 +63,7 @@ class Converted:
 
 
 def _blank(column: pa.Array) -> pa.Array:
-    return pc.fill_null(pc.match_substring_regex(column, _BLANK), True)
+    return null_as_true(pc.match_substring_regex(column, _BLANK))
 
 
 def _finish(
@@ -60,7 +75,7 @@ def _finish(
     to_arrow: Callable[[Any], Any] = lambda v: v,
 ) -> Converted:
     """Fast values where `fast_ok`; the row parser for every other non-blank cell."""
-    fast_ok = pc.fill_null(fast_ok, False)
+    fast_ok = null_as_false(fast_ok)
     slow = pc.and_not(pc.invert(_blank(column)), fast_ok)
     errors: dict[int, str] = {}
     result = pc.if_else(fast_ok, fast.cast(out_type), pa.scalar(None, out_type))
@@ -80,7 +95,7 @@ def _finish(
 
 
 def _regex(column: pa.Array, pattern: str) -> pa.Array:
-    return pc.fill_null(pc.match_substring_regex(column, pattern), False)
+    return null_as_false(pc.match_substring_regex(column, pattern))
 
 
 # -- text ----------------------------------------------------------------------
@@ -90,7 +105,7 @@ def text(column: pa.Array) -> Converted:
     """`parsing.text`: stripped; placeholders (`-`, `n/a`, `无` …) null."""
     plain = pc.and_(
         _regex(column, f"^[^{_WS}](?:.*[^{_WS}])?$"),
-        pc.invert(pc.fill_null(pc.is_in(column, pa.array(sorted(parsing._EMPTY))), False)),
+        pc.invert(null_as_false(pc.is_in(column, pa.array(sorted(parsing._EMPTY))))),
     )
     return _finish(column, column, plain, pa.string(), parsing.text)
 
@@ -125,7 +140,7 @@ def money(column: pa.Array, *, decimal_comma: bool = False) -> tuple[Converted, 
         return converted, _currencies(column, converted, decimal_comma, None)
     parts = pc.extract_regex(column, _MONEY_FAST)
     matched = pc.is_valid(parts)
-    parts = pc.fill_null(
+    parts = _filled(
         parts, {"sign": "", "mark": "", "int": "0", "frac": "", "scale": "", "yuan": ""}
     )
     sign, mark, integer, frac, scale, yuan = (
@@ -165,7 +180,7 @@ def money(column: pa.Array, *, decimal_comma: bool = False) -> tuple[Converted, 
         return parsing.number_and_currency(cell)[0]
 
     converted = _finish(column, number, ok, NUMBER, parse_row, _fit)
-    ok = pc.fill_null(ok, False)
+    ok = null_as_false(ok)
     return converted, _currencies(column, converted, False, pc.if_else(ok, fast_code, None), ok)
 
 
@@ -204,7 +219,7 @@ def _fit(value: Decimal) -> Decimal:
 def decimal(column: pa.Array, *, decimal_comma: bool = False) -> Converted:
     """`parsing.decimal`: numbers, refusing currency marks."""
     converted, codes = money(column, decimal_comma=decimal_comma)
-    named = pc.fill_null(pc.is_valid(codes), False)
+    named = null_as_false(pc.is_valid(codes))
     if pc.any(named).as_py():
         for i, cell in zip(
             pc.indices_nonzero(named).to_pylist(),
@@ -239,10 +254,10 @@ def _int64(value: int) -> int:
 def boolean(column: pa.Array) -> Converted:
     """`parsing.boolean`."""
     ascii_lower = pc.if_else(
-        pc.fill_null(pc.string_is_ascii(column), False), pc.ascii_lower(column), column
+        null_as_false(pc.string_is_ascii(column)), pc.ascii_lower(column), column
     )
-    true = pc.fill_null(pc.is_in(ascii_lower, pa.array(sorted(parsing._TRUE))), False)
-    false = pc.fill_null(pc.is_in(ascii_lower, pa.array(sorted(parsing._FALSE))), False)
+    true = null_as_false(pc.is_in(ascii_lower, pa.array(sorted(parsing._TRUE))))
+    false = null_as_false(pc.is_in(ascii_lower, pa.array(sorted(parsing._FALSE))))
     return _finish(column, true, pc.or_(true, false), pa.bool_(), parsing.boolean)
 
 
@@ -262,7 +277,7 @@ def _strict_strptime(texts: pa.Array, fmt: str, unit: str) -> pa.Array:
     formats back to its very text counts."""
     stamp = pc.strptime(texts, format=fmt, unit=unit, error_is_null=True)
     same = pc.equal(pc.strftime(stamp, format=fmt), texts)
-    return pc.if_else(pc.fill_null(same, False), stamp, pa.scalar(None, stamp.type))
+    return pc.if_else(null_as_false(same), stamp, pa.scalar(None, stamp.type))
 
 
 def _in_years(year: pa.Array, last: int = parsing.LAST_YEAR) -> pa.Array:
@@ -274,7 +289,7 @@ def date(column: pa.Array, order: Literal["YMD", "MDY", "DMY"] = "MDY") -> Conve
     """`parsing.date`."""
     parts = pc.extract_regex(column, f"^{_YMD}$")
     matched = pc.is_valid(parts)
-    parts = pc.fill_null(parts, {"y": "2000", "m": "1", "d": "1"})
+    parts = _filled(parts, {"y": "2000", "m": "1", "d": "1"})
     day = _ymd_text(parts)
     stamp = _strict_strptime(day, "%Y-%m-%d", "s")
     ok = pc.and_(pc.and_(matched, pc.is_valid(stamp)), _in_years(pc.struct_field(parts, "y")))
@@ -289,7 +304,7 @@ def datetime(
     """`parsing.datetime`, in UTC: a time without an offset is local time in `tz`."""
     parts = pc.extract_regex(column, f"^{_YMD}{_HMS}$")
     matched = pc.is_valid(parts)
-    parts = pc.fill_null(parts, {"y": "2000", "m": "1", "d": "1", "H": "", "M": "", "S": ""})
+    parts = _filled(parts, {"y": "2000", "m": "1", "d": "1", "H": "", "M": "", "S": ""})
     hour = pc.struct_field(parts, "H")
     has_time = pc.not_equal(hour, "")
     clock = pc.binary_join_element_wise(
@@ -331,7 +346,7 @@ def duration_seconds(column: pa.Array, bare_unit: Literal["s", "min"] = "s") -> 
     seconds = pc.multiply(pc.cast(pc.if_else(bare, column, "0"), pa.int64()), factor)
     parts = pc.extract_regex(column, "^(?P<m>[0-9]{1,6}):(?P<s>[0-9]{2})$")
     clock = pc.is_valid(parts)
-    parts = pc.fill_null(parts, {"m": "0", "s": "0"})
+    parts = _filled(parts, {"m": "0", "s": "0"})
     mm_ss = pc.add(
         pc.multiply(pc.cast(pc.struct_field(parts, "m"), pa.int64()), 60),
         pc.cast(pc.struct_field(parts, "s"), pa.int64()),

@@ -315,7 +315,7 @@ class CsvFile:
                 )
                 continue
             row.problem = next((ln.problem for ln in group if ln.problem), None)
-            if row.problem is None:
+            if row.problem is None and size > MAX_CELL_CHARS:  # else no cell can be
                 longest = max((len(v) for v in values), default=0)
                 if longest > MAX_CELL_CHARS:
                     row.problem = f"a value of {longest} characters (the limit is {MAX_CELL_CHARS})"
