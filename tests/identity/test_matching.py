@@ -291,3 +291,24 @@ def test_incremental_match_after_a_change_equals_a_full_rematch(sources, capsys)
     assert frozenset({"hr:E5", "crm:u5"}) in incremental
     assert run(["--config", config, "identity", "resolve", "--full"]) == 0
     assert groups(members(config, capsys, "managers")) == incremental
+
+
+def test_hub_sync_matches_after_its_streams_land_but_not_on_a_dry_run(sources, capsys) -> None:
+    s = sources()
+    s.set("hr", "managers", HR_MANAGERS)
+    s.set("crm", "managers", CRM_MANAGERS)
+    s.sync()
+    config = str(s.project.config_path)
+    from sqlalchemy import delete
+
+    from hub.identity.tables import identity_members, identity_state
+
+    with s.project.store.begin() as conn:  # forget every match
+        conn.execute(delete(identity_members))
+        conn.execute(delete(identity_state))
+    assert run(["--config", config, "sync", "--dry-run"]) == 0
+    assert all(len(u["members"]) == 1 for u in members(config, capsys, "managers"))
+    capsys.readouterr()
+    assert run(["--config", config, "sync"]) == 0
+    assert "identity: managers: 6 records in 3 unified" in capsys.readouterr().err
+    assert frozenset({"hr:E1", "crm:u1"}) in groups(members(config, capsys, "managers"))
