@@ -71,6 +71,7 @@ from hub_fxiaoke.mapping import (
     MappingError,
     PersonnelMapper,
     manager_from_user,
+    mask_expansions,
 )
 from hub_fxiaoke.paging import (
     DELETED,
@@ -96,6 +97,15 @@ read at the same time, leaves for the next run to read again."""
 WHOLE_COMPANY = 999999
 """departmentId meaning the whole company in directory calls."""
 STATE_VERSION = 2
+PERSONNEL_TRAP = (
+    "PersonnelObj answered no rows: the operator may not read 人员 — ask Fxiaoke "
+    "support for the Person object API permission or add a 人员 data-sharing rule "
+    "for the operator, or set managers_from = 'directory'"
+)
+EMPTY_DIRECTORY = (
+    "/cgi/user/list answered no employees: the app may not see the directory — widen "
+    "the app's visible range (可见范围) to the whole company in the Fxiaoke admin console"
+)
 
 
 @dataclass(frozen=True)
@@ -234,12 +244,7 @@ class FxiaokeAdapter(Adapter):
                 message += f" (if the tenant does not use {api_name}: {fix})"
             return message, _check_exit_code(exc)
         if api_name == "PersonnelObj" and not rows:
-            return (
-                "PersonnelObj answered no rows: the operator may not read 人员 — ask Fxiaoke "
-                "support for the Person object API permission or add a 人员 data-sharing rule "
-                "for the operator, or set managers_from = 'directory'",
-                ExitCode.SOURCE,
-            )
+            return PERSONNEL_TRAP, ExitCode.SOURCE
         return None
 
     def _label(self, stream: Stream) -> str:
@@ -375,6 +380,8 @@ class FxiaokeAdapter(Adapter):
             if records or rejects or deletes:
                 yield batch(state={**state, "pass": dict(run)})
             raise
+        if run["kind"] == "snapshot" and api_name == "PersonnelObj" and done == 0:
+            self._fail_if_owners_wait(PERSONNEL_TRAP)
         final = {**state, "pass": None}
         if run["kind"] == "snapshot":
             final["cursor"], final["cursor_ids"] = run["mark"] or [0, []]
@@ -460,10 +467,26 @@ class FxiaokeAdapter(Adapter):
             rejects.append(
                 Reject(
                     f"{api_name} {rid}: {exc}" if rid else f"{api_name}: {exc}",
-                    raw,
+                    mask_expansions(raw),
                     source_id=sid,
                     location=f"{api_name}/{rid}" if rid else api_name,
                 )
+            )
+
+    def _fail_if_owners_wait(self, why: str) -> None:
+        """A managers read that found nobody, in a tenant whose customers have
+        owners: every owner would stay unresolved, so the stream fails (as
+        `hub check` explains) instead of reporting `ok` with 0 rows."""
+        api = self.config.customers.api_name
+        owner = [{"field_name": "owner", "operator": "ISN", "field_values": [""]}]
+        answer = self.client.post(
+            query_path(api), query_body(api, None, None, count=False, limit=1, filters=owner)
+        )
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+        if data.get("dataList"):
+            # the stream fails (exit code 1); the other streams still land
+            raise SourceDataError(
+                f"{self.context.connection}/managers: {why}; {api} records have owners"
             )
 
     # -- the employee directory ------------------------------------------------------------
@@ -488,6 +511,8 @@ class FxiaokeAdapter(Adapter):
         departments = self.department_names()
         answer = self.client.post(USER_LIST, {"departmentId": WHOLE_COMPANY, "fetchChild": True})
         users = [u for u in answer.get("userList") or [] if isinstance(u, dict)]
+        if not users:
+            self._fail_if_owners_wait(EMPTY_DIRECTORY)
         known: dict[str, str] | None = (state or {}).get("digests")
         begins = known is None
         digests = dict(known or {})

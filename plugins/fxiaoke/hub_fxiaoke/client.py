@@ -220,6 +220,15 @@ class FxiaokeClient:
     def _read_envelope(self, path: str, response: httpx.Response) -> dict[str, Any]:
         where = f"Fxiaoke {path}"
         status = response.status_code
+        html = "html" in response.headers.get("content-type", "").lower()
+        if status == 501 or (html and status not in (429, 502, 503, 504)):
+            # A web server, not the gateway (which answers JSON, HTTP 200): retrying
+            # for minutes would not change that.
+            raise ConfigError(
+                f"{where}: {self.settings.base_url} answered "
+                f"{'an HTML page' if html else 'Not Implemented'} (HTTP {status}); it is not "
+                "the Fxiaoke OpenAPI gateway — use your cloud's open-… host (see `cloud` / `host`)"
+            )
         if status == 429 or status >= 500:
             raise Transient(f"HTTP {status}", retry_after=retry_after_seconds(response))
         if 300 <= status < 400:

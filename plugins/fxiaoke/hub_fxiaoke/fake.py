@@ -193,6 +193,8 @@ class FakeFxiaoke:
         self.quota_bought = True
         self.app_authorised = True
         self.personnel_readable = True
+        self.employees_hidden = False
+        """The app's visible range excludes everyone: /cgi/user/list answers no one."""
         self.list_invalid = list_invalid
         """Whether invalidated records come back from queries that do not name
         `is_deleted` or `life_status` in a filter (they do not, by default)."""
@@ -454,8 +456,8 @@ class FakeFxiaoke:
         wanted = {department}
         if payload.get("fetchChild"):
             wanted = self._subtree(department)
-        users = []
-        for e in self.employees.values():
+        users: list[dict[str, Any]] = []
+        for e in [] if self.employees_hidden else self.employees.values():
             if department != 999999 and e.department_id not in wanted:
                 continue
             if department == 999999 and not payload.get("fetchChild") and e.department_id != 999999:
@@ -620,16 +622,22 @@ class FakeFxiaoke:
             elif key == "check_object_id" and record.get("goal_type") == "2":
                 value = self._employee_id(value, flow)
             out[key] = value
-        owners = record.get("owner") or []
-        if owners and (projection is None or "owner__r" in projection):
-            e = self.employees.get(owners[0])
-            if e is not None:
-                out["owner__r"] = {
+        for key in ("owner", "created_by", "last_modified_by"):
+            ids = record.get(key) or []
+            if not ids or (projection is not None and f"{key}__r" not in projection):
+                continue
+            e = self.employees.get(ids[0])
+            if e is not None:  # the documented expansion of an employee field
+                out[f"{key}__r"] = {
                     "id": self._employee_id(e.user_id, flow),
                     "name": e.name,
-                    "phone": e.mobile,
+                    "nickname": "小" + e.name[:1],
                     "dept": str(e.department_id),
+                    "supervisorId": e.leader_id,
+                    "email": e.email,
+                    "phone": e.mobile,
                     "status": 1 if e.is_stop else 0,
+                    "tenantId": "590163",
                 }
         return out
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from hub import masking
 from hub.adapters import parsing
 from hub.adapters.contract import Tombstone
 from hub.model import Activity, ActivityKind, Contact, Customer, Goal, Manager, Record
@@ -147,6 +148,34 @@ def extra_fields(raw: Mapping[str, Any], used: set[str]) -> dict[str, Any]:
         and v is not None
         and v != ""
     }
+
+
+_EXPANSION_KEEP = frozenset(
+    {"id", "_id", "dept", "deptId", "status", "tenantId", "supervisorId", "describe_api_name"}
+)
+"""Keys of an expansion (`owner__r`, …) that are ids or codes, not personal data."""
+
+
+def mask_expansions(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A raw record for a reject with every personal value of its `__r`/`__l`
+    expansions masked: an employee's name, nickname, phone and e-mail, a
+    lookup's display name. The hub masks the record's own fields by name and
+    content; inside an expansion every text but its ids and codes is a person's."""
+    return {k: _mask_expansion(v) if k.endswith(_DERIVED) else v for k, v in raw.items()}
+
+
+def _mask_expansion(value: Any, key: str = "") -> Any:
+    if isinstance(value, Mapping):
+        return {
+            str(k): v if k in _EXPANSION_KEEP else _mask_expansion(v, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_expansion(v, key) for v in value]
+    if isinstance(value, str) and value:
+        masked = masking.mask_value(key, value)
+        return masking.mask_name(value) if masked == value else masked
+    return value
 
 
 def build(model: type[Record], **values: Any) -> Record:

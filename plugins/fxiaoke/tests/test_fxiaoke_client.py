@@ -298,6 +298,29 @@ def test_a_web_host_that_redirects_is_named_precisely(settings: dict[str, Any]) 
     assert caught.value.exit_code == ExitCode.CONFIG  # the fix is `host` in hub.toml
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, html="<html><body>纷享销客 官网</body></html>"),
+        httpx.Response(404, html="<html>Not Found</html>"),
+        httpx.Response(501, text="Not Implemented"),
+    ],
+    ids=["html-200", "html-404", "501"],
+)
+def test_a_host_that_is_not_the_gateway_is_named_at_once_and_not_retried(
+    settings: dict[str, Any], vclock: VirtualClock, answer: httpx.Response
+) -> None:
+    client = client_for(settings, host="https://crm.example.com")
+    with respx.mock() as router:
+        route = router.route().mock(return_value=answer)
+        before = vclock.slept
+        with pytest.raises(ConfigError, match="not the Fxiaoke OpenAPI gateway") as caught:
+            client.tokens.get()
+    assert route.call_count == 1 and vclock.slept == before  # not retried for 105 s
+    assert "https://crm.example.com" in str(caught.value)  # the host is named, not masked
+    assert caught.value.exit_code == ExitCode.CONFIG
+
+
 def test_gateway_5xx_and_network_errors_are_retried(
     tenant: FakeFxiaoke, settings: dict[str, Any], vclock: VirtualClock
 ) -> None:

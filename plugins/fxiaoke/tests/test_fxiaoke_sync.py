@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -548,6 +549,42 @@ def test_check_explains_the_personnel_permission_trap(
     assert "PersonnelObj answered no rows" in out and "data-sharing rule" in out
 
 
+def test_sync_fails_the_managers_stream_in_the_personnel_permission_trap(
+    fake: FakeFxiaoke, tmp_path: Path
+) -> None:
+    fake.personnel_readable = False
+    oauth = {**fake.settings(HOST, "oauth"), "managers_from": "personnel"}
+    project = make_project(tmp_path, oauth)
+    report = project.sync()
+    assert report.exit_code == ExitCode.FAILED  # not 0, not "ok with 0 rows"
+    managers = results(report)["managers"]
+    assert managers.status != "ok"
+    assert "PersonnelObj answered no rows" in str(managers.error)
+    assert "data-sharing rule" in str(managers.error)
+    assert results(report)["customers"].status == "ok"  # the other streams still land
+    assert count(project, "customers") > 0
+
+
+def test_a_tenant_without_owned_customers_may_have_no_employees_readable(
+    fake: FakeFxiaoke, tmp_path: Path
+) -> None:
+    fake.personnel_readable = False
+    for record in fake.objects["AccountObj"].values():
+        record["owner"] = []  # everything in the public pool: nobody waits for an owner
+    oauth = {**fake.settings(HOST, "oauth"), "managers_from": "personnel"}
+    report = make_project(tmp_path, oauth).sync(streams=["managers", "customers"])
+    assert report.exit_code == ExitCode.OK, report.results
+
+
+def test_an_empty_directory_fails_the_managers_stream_when_owners_wait(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    fake.employees_hidden = True
+    report = make_project(tmp_path, settings).sync()
+    assert report.exit_code == ExitCode.FAILED
+    assert "visible range" in str(results(report)["managers"].error)
+
+
 def test_check_names_an_object_the_tenant_lacks(
     fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -649,6 +686,59 @@ def test_a_bad_record_is_rejected_with_its_id_and_field_and_the_rest_lands(
         )
         - 1
     )
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) at the bottom of a JSON value."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def test_every_personal_field_of_a_rejected_record_is_masked_expansions_too(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    """A rejected contact, with the employee expansions Fxiaoke adds
+    (owner__r, created_by__r, … with name, nickname, phone, e-mail) and a
+    lookup's display name: no personal value survives in the rejects table."""
+    owner = fake.employees["1001"]
+    account = sorted(fake.objects["AccountObj"])[0]
+    bad = fake.add(
+        "ContactObj",
+        {
+            "name": "欧阳采购",
+            "account_id": account,
+            "account_id__r": "欧阳家具有限公司",
+            "contact_person__r": "欧阳娜娜",
+            "owner": ["1001"],
+            "created_by": ["1001"],
+            "last_modified_by": ["1001"],
+            "mobile1": "13612345678",
+            "tel1": "021-62345678",
+            "email": "ouyang@example.cn",
+            "wechat__c": "ouyang_wx",
+            "primary_contact": "maybe",  # the reason it is rejected
+        },
+    )
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.REJECTS
+    with project.store.read() as conn:
+        (raw,) = conn.execute(select(rejects.c.raw).where(rejects.c.stream == "contacts")).scalars()
+    personal = {
+        "欧阳采购", "欧阳家具有限公司", "欧阳娜娜", "13612345678", "021-62345678",
+        "ouyang@example.cn", "ouyang_wx", owner.name, "小" + owner.name[:1], owner.mobile, owner.email,
+    }  # fmt: skip
+    fields = dict(leaves(raw))
+    assert {"owner__r.nickname", "created_by__r.phone", "last_modified_by__r.email"} <= set(fields)
+    for path, value in fields.items():
+        for secret in personal:
+            assert secret not in str(value), f"{path} keeps {secret!r}"
+    assert raw["_id"] == bad and raw["owner__r"]["id"] == owner.open_user_id  # ids stay
 
 
 def test_a_run_killed_mid_object_resumes_with_nothing_lost_or_doubled(
