@@ -75,7 +75,8 @@ def invocation(command: click.Command, bad: click.Parameter | None, value: str) 
         if param is bad:
             given = value
         elif param.required:
-            given = VALID.get(param.name or "", "x")
+            choices = getattr(param.type, "choices", None)
+            given = VALID.get(param.name or "") or (str(choices[0]) if choices else "x")
         else:
             continue
         if isinstance(param, click.Option):

@@ -56,8 +56,9 @@ def users_add(
     """Add a user."""
     from hub.web import users as accounts
 
+    store = _store(ctx)  # a broken config fails before anyone types a password
     password = None if no_password else _read_password(password_stdin)
-    with _store(ctx).begin() as conn:
+    with store.begin() as conn:
         user = accounts.add(conn, username, role, password=password, manager=manager, team=team)
     click.echo(f"added {user.username} ({user.role})")
 
@@ -132,7 +133,8 @@ def users_set_password(ctx: click.Context, username: str, password_stdin: bool) 
     """Set a user's password."""
     from hub.web import users as accounts
 
+    store = _store(ctx)  # a broken config fails before anyone types a password
     password = _read_password(password_stdin)
-    with _store(ctx).begin() as conn:
+    with store.begin() as conn:
         accounts.set_password(conn, username, password)
     click.echo(f"password of {username} changed")

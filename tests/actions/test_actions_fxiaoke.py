@@ -133,3 +133,18 @@ def test_a_lost_answer_is_looked_up_not_sent_twice(
     keys = [w["record"][KEY] for w in tenant.written]
     assert len(keys) == len(set(keys)) == len(tenant.objects["AccountObj"])
     assert lost["left"] == 0
+
+
+def test_the_daily_quota_stops_cleanly_and_the_next_apply_finishes(
+    tmp_path: Path, store_url: str, tenant: FakeFxiaoke
+) -> None:
+    project, args = _prepare(tmp_path, store_url, tenant)
+    tenant.daily_quota = tenant.used_today() + 6  # the token, a describe and a few creates
+    with mount(tenant):
+        assert hub([*args, "actions", "apply"]) == ExitCode.QUOTA
+        assert 0 < len(tenant.written) < len(tenant.objects["AccountObj"])
+        tenant.daily_quota = None  # the next day
+        assert hub([*args, "actions", "apply"]) == 0
+    keys = [w["record"][KEY] for w in tenant.written]
+    assert len(keys) == len(set(keys)) == len(tenant.objects["AccountObj"])
+    assert {r["state"] for r in _outbox(project)} == {"confirmed"}
