@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from hub import secrets
 from hub.errors import ConfigError
+from hub.identity.settings import IdentitySettings
 from hub.model import ENTITIES, Currency
 
 DEFAULT_CONFIG_NAME = "hub.toml"
@@ -126,6 +127,9 @@ class HubConfig(BaseModel):
     actions: dict[str, Any] = Field(default_factory=dict)
     """`[actions.NAME]`: findings written back as follow-up tasks; validated by
     `hub.actions.settings`."""
+
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    """`[identity]`: matching keys, thresholds and survivorship (docs/identity.md)."""
 
     path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
 

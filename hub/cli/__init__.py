@@ -33,6 +33,7 @@ COMMANDS = {
     "rejects": "hub.cli.syncing:rejects",
     "state": "hub.cli.syncing:state",
     "export": "hub.cli.data:export",
+    "identity": "hub.cli.identity:identity",
     "rules": "hub.cli.rules:rules",
     "period": "hub.cli.rules:period",
     "report": "hub.cli.reports:report",

@@ -21,7 +21,7 @@ def _progress() -> LogProgress:
     return RichProgress() if sys.stderr.isatty() else LogProgress()
 
 
-def _print_report(report: SyncReport, as_json: bool) -> None:
+def _print_report(report: SyncReport, as_json: bool, identity: str | None = None) -> None:
     if as_json:
         print_json(
             {
@@ -31,6 +31,7 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
                 "error": report.error,
                 "notes": report.notes,
                 "streams": [r.as_dict() for r in report.results],
+                "identity": identity,
             }
         )
         return
@@ -72,6 +73,8 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
     )
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
+    if identity:
+        click.echo(f"identity: {identity}", err=True)
     if report.exit_code == ExitCode.REJECTS:
         click.echo("finished with rejects: see `hub rejects`", err=True)
     elif report.exit_code != ExitCode.OK:
@@ -106,12 +109,19 @@ def sync(
     6 vendor quota exhausted (resumes next run), 130 interrupted.
     """
     config = config_from(ctx)
-    engine = SyncEngine(config, get_registry(), store_from(config), progress=_progress())
+    store = store_from(config)
+    engine = SyncEngine(config, get_registry(), store, progress=_progress())
     options = SyncOptions(
         connections=connections, streams=streams, dry_run=dry_run, full_refresh=full_refresh
     )
     report = engine.run(options)
-    _print_report(report, as_json)
+    identity = None
+    matched = report.exit_code in (ExitCode.OK, ExitCode.REJECTS) and not dry_run
+    if matched and config.identity.enabled:
+        from hub.identity.resolve import match_all  # after the streams land
+
+        identity = match_all(store, config).summary()
+    _print_report(report, as_json, identity)
     ctx.exit(int(report.exit_code))
 
 

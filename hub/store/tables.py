@@ -221,5 +221,25 @@ leases = Table(
 )
 
 import hub.actions.tables  # noqa: E402  (the actions outbox too)
+import hub.identity.tables  # noqa: E402  (identity shares this metadata)
 import hub.rules.tables  # noqa: E402  (rule results share this metadata)
 import hub.web.tables  # noqa: E402, F401  (the dashboard's users and inquiries)
+
+
+def _unified_table(entity: str) -> Table:
+    """The survived record of each unified entity with more than one member
+    (a single record is its own unified record); `sources` says which
+    connection each field came from."""
+    skip = {"id", "source", "source_id", *BOOKKEEPING}
+    source = entity_tables[entity]
+    columns: list[Column[typing.Any]] = [Column("unified_id", HUB_ID, primary_key=True)]
+    columns += [Column(c.name, c.type, nullable=True) for c in source.columns if c.name not in skip]
+    columns += [
+        Column("members", Integer, nullable=False),
+        Column("sources", json_type(), nullable=False),
+        Column("resolved_at", UTCDateTime, nullable=False),
+    ]
+    return Table(f"unified_{entity}", metadata, *columns)
+
+
+unified_tables: dict[str, Table] = {e: _unified_table(e) for e in ("managers", "customers")}
