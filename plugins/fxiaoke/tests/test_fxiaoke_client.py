@@ -315,7 +315,7 @@ def test_wrong_credentials_fail_fast_on_both_token_endpoints(
 ) -> None:
     client = client_for({**fake.settings(settings["host"], flow), **change})
     with pytest.raises(AuthError, match=words) as caught:
-        client.tokens.get()
+        client.tokens.get().value
     assert caught.value.exit_code == ExitCode.SOURCE
     assert fake.counters.token_calls == 1
     for secret in change.values():
@@ -352,7 +352,7 @@ def test_a_web_host_that_redirects_is_named_precisely(settings: dict[str, Any]) 
     with respx.mock() as router:
         router.route().mock(return_value=httpx.Response(302, headers={"Location": "/"}))
         with pytest.raises(ConfigError, match="not an OpenAPI gateway") as caught:
-            client.tokens.get()
+            client.tokens.get().value
     assert caught.value.exit_code == ExitCode.CONFIG  # the fix is `host` in hub.toml
 
 
@@ -373,7 +373,7 @@ def test_a_host_that_is_not_the_gateway_is_named_at_once_and_not_retried(
         route = router.route().mock(return_value=answer)
         before = vclock.slept
         with pytest.raises(ConfigError, match="not the Fxiaoke OpenAPI gateway") as caught:
-            client.tokens.get()
+            client.tokens.get().value
     assert route.call_count == 1 and vclock.slept == before  # not retried for 105 s
     assert "https://crm.example.com" in str(caught.value)  # the host is named, not masked
     assert caught.value.exit_code == ExitCode.CONFIG
@@ -413,7 +413,7 @@ def test_an_unreachable_host_is_source_unreachable(settings: dict[str, Any]) -> 
     with respx.mock() as router:
         router.route().mock(side_effect=httpx.ConnectError("connection refused"))
         with pytest.raises(SourceUnreachable, match="cannot connect") as caught:
-            client.tokens.get()
+            client.tokens.get().value
     assert "open.fxiaoke.test" in str(caught.value)
 
 
