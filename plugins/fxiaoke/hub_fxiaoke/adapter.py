@@ -58,8 +58,6 @@ from hub.adapters.contract import (
     Stream,
     Tombstone,
 )
-from hub.adapters.pacing import limit_memory
-from hub.adapters.tokens import token_store
 from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
 from hub_fxiaoke.actions import FxiaokeActionWriter
@@ -132,12 +130,7 @@ class FxiaokeAdapter(Adapter):
         self.concurrent_streams = config.concurrent_streams
         """Objects are read side by side (each stream in its own thread): they
         share the client, so one token and one rate-limit window per interface."""
-        self.client = FxiaokeClient(
-            config,
-            logger=context.logger,
-            tokens=token_store(context.config_dir, context.logger),
-            limits=limit_memory(context.config_dir, context.logger),
-        )
+        self.client = FxiaokeClient(config, logger=context.logger)
         self.currency = config.currency or context.base_currency
         self._departments: dict[str, str] | None = None
         self._departments_lock = threading.Lock()
@@ -210,7 +203,7 @@ class FxiaokeAdapter(Adapter):
         )
         readable = []
         try:
-            self.client.tokens.get()  # a token of an earlier run is proven by the probes
+            self.client.tokens.get()
             existing = self._object_names()
             for stream in self.streams():
                 problem = self._check_stream(stream, existing)
@@ -322,7 +315,7 @@ class FxiaokeAdapter(Adapter):
         if state.get("v") == 1:  # a pass of the old layout restarts; the cursor stays
             state = {**state, "v": STATE_VERSION, "pass": None}
         if state.get("pass"):
-            return state, {**state["pass"], "resumed": True}, False
+            return state, dict(state["pass"]), False
         started = to_ms(ctx.started_at)
         every = self.config.reconcile_every_days
         reconciled = state.get("reconciled_at")
@@ -387,8 +380,7 @@ class FxiaokeAdapter(Adapter):
             if records or rejects or deletes:
                 yield batch(state={**state, "pass": dict(run)})
             raise
-        began_here = run["kind"] == "snapshot" and run.get("resumed") is None
-        if began_here and api_name == "PersonnelObj" and done == 0:
+        if run["kind"] == "snapshot" and api_name == "PersonnelObj" and done == 0:
             self._fail_if_owners_wait(PERSONNEL_TRAP)
         final = {**state, "pass": None}
         if run["kind"] == "snapshot":

@@ -27,9 +27,7 @@ from typing import Any
 import httpx
 
 from hub import secrets
-from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
-from hub.adapters.pacing import AdaptiveLimit, LimitMemory
-from hub.adapters.tokens import NoTokenStore, Token, TokenCache, TokenStore, token_key
+from hub.adapters.http import RetryPolicy, TokenCache, Transient, retry_after_seconds
 from hub.errors import (
     AuthError,
     ConfigError,
@@ -40,7 +38,7 @@ from hub.errors import (
 )
 from hub_fxiaoke import clock as clocks
 from hub_fxiaoke.errors import Action, classify
-from hub_fxiaoke.ratelimit import SlidingWindow, shared_window
+from hub_fxiaoke.ratelimit import SlidingWindow
 from hub_fxiaoke.settings import FxiaokeSettings
 
 LEGACY_TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
@@ -51,18 +49,11 @@ TOKEN_MARGIN = 600.0
 the last 600 s of the old one's 7200 s."""
 TOKEN_CALLS_PER_MINUTE = 10
 RATE_WINDOW = 20.0
-"""Fxiaoke counts `calls_per_20s` calls per interface in any 20 s (documented;
-`rate_window_seconds` for tenants that differ)."""
-THROTTLE_CODES = frozenset({30004, 14001})
-"""Frequency / call limit answers: they lower the pacing (AIMD), then are retried."""
+"""Fxiaoke counts `calls_per_20s` calls per interface in any 20 s."""
 
 
 class TokenRefused(Exception):
     """A business call answered 20016: the token must be replaced."""
-
-
-class Throttled(Transient):
-    """30004 / 14001: the tenant's rate window is tighter than the pacing thinks."""
 
 
 class FxiaokeRequestError(SourceDataError):
@@ -86,8 +77,6 @@ class FxiaokeClient:
         clock: clocks.Clock | None = None,
         logger: logging.Logger | None = None,
         retry: RetryPolicy | None = None,
-        tokens: TokenStore | None = None,
-        limits: LimitMemory | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or clocks.default
@@ -101,19 +90,11 @@ class FxiaokeClient:
             follow_redirects=False,
             headers={"Content-Type": "application/json", "User-Agent": "hub-fxiaoke/0.1"},
         )
-        secret = settings.app_secret.get_secret_value()
-        code = settings.permanent_code.get_secret_value()
-        self.tokens = TokenCache(
-            self._mint,
-            tokens or NoTokenStore(),
-            token_key("fxiaoke", settings.base_url, settings.auth, settings.app_id, secret, code),
-            margin=TOKEN_MARGIN,
-            clock=self.clock.time,
-            log=self.log,
-        )
-        """The access token: reused until 600 s before expiry, by this run and
-        the runs after it (`.hub/tokens/`), minted by one thread at a time."""
-        self._limits = limits
+        self.tokens = TokenCache(self._mint, margin=TOKEN_MARGIN, clock=self.clock.monotonic)
+        """The access token: reused until 600 s before expiry, minted by one
+        thread at a time (the others wait for it)."""
+        self.tenant: str | None = None
+        """corpId (corp_access_token flow) or ea (oauth flow), from the token call."""
         self._refused: HubError | None = None
         """Why the token call was refused, once it was: the credentials will not
         get better within this run, so threads waiting for a token give up
@@ -122,34 +103,26 @@ class FxiaokeClient:
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
         """Requests sent per path (retries included), for tests and benchmarks."""
-        secrets.register([secret, code])
+        secrets.register(
+            [settings.app_secret.get_secret_value(), settings.permanent_code.get_secret_value()]
+        )
 
     def close(self) -> None:
-        for window in self._limiters.values():
-            if window.adaptive is not None:
-                window.adaptive.save()
         self.http.close()
-
-    @property
-    def tenant(self) -> str | None:
-        """corpId (corp_access_token flow) or ea (oauth flow), minted with the token."""
-        token = self.tokens.current
-        return token.details.get("tenant") if token else None
 
     # -- tokens ------------------------------------------------------------------
 
-    def _mint(self) -> Token:
-        """A token call (TokenCache calls it under its lock)."""
+    def _mint(self) -> tuple[str, float]:
+        """A token call (TokenCache calls it under its lock): the token and its lifetime."""
         if self._refused is not None:
             raise type(self._refused)(str(self._refused))
         try:
-            value, tenant, lifetime = self._token_call()
+            return self._token_call()
         except (AuthError, ConfigError) as exc:
             self._refused = exc
             raise
-        return Token(value, self.clock.time() + lifetime, {"tenant": tenant})
 
-    def _token_call(self) -> tuple[str, str, float]:
+    def _token_call(self) -> tuple[str, float]:
         s = self.settings
         credentials = {
             "appId": s.app_id,
@@ -165,7 +138,8 @@ class FxiaokeClient:
         if not value or not tenant:
             raise SourceError(f"Fxiaoke {self._token_path}: answer without a token")
         secrets.register([str(value)])
-        return str(value), str(tenant), float(body.get("expiresIn") or 7200)
+        self.tenant = str(tenant)
+        return str(value), float(body.get("expiresIn") or 7200)
 
     @property
     def _token_path(self) -> str:
@@ -178,62 +152,45 @@ class FxiaokeClient:
         `retry=False` sends once (a create must not be repeated blindly): a
         transient failure is raised as `Transient` or an httpx transport error."""
         token = self.tokens.get()
-        secrets.register([token.value])  # also a token reused from an earlier run
         try:
             return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
-            self.tokens.invalidate(token.value)
+            self.tokens.invalidate(token)
             self.log.info("Fxiaoke refused the access token (20016); minting a new one")
         token = self.tokens.get()
         try:
             return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
-            self.tokens.invalidate(token.value)
+            self.tokens.invalidate(token)
             raise AuthError(
                 f"Fxiaoke {path}: a freshly minted access token was refused (errorCode 20016); "
                 "check that app_id, the enterprise and operator_user_id belong together"
             ) from None
 
     def _authenticate(
-        self, token: Token, payload: dict[str, Any]
+        self, token: str, payload: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         op = self.settings.operator_user_id
-        tenant, value = token.details.get("tenant", ""), token.value
+        tenant = self.tenant or ""
         if self.settings.auth == "oauth":
-            headers = {"authorization": f"Bearer {value}", "x-fs-ea": tenant, "x-fs-userid": op}
+            headers = {"authorization": f"Bearer {token}", "x-fs-ea": tenant, "x-fs-userid": op}
             return payload, headers
-        body = {"corpAccessToken": value, "corpId": tenant, "currentOpenUserId": op, **payload}
+        body = {"corpAccessToken": token, "corpId": tenant, "currentOpenUserId": op, **payload}
         return body, {}
 
     # -- one request, paced and retried --------------------------------------------------
 
     def limiter(self, path: str) -> SlidingWindow:
-        """The rate-limit window of one interface, shared by every thread and
-        every client of this process for the same gateway and app (`hub check`
-        and a `hub sync` after it count in the same window)."""
+        """The rate-limit window of one interface, shared by every thread."""
         with self._lock:
             if path not in self._limiters:
-                s = self.settings
-                key = token_key("fxiaoke-rate", s.base_url, s.app_id, path)
                 if path in TOKEN_PATHS:
-                    window = shared_window(key, path, TOKEN_CALLS_PER_MINUTE, 60.0, self.clock)
+                    limiter = SlidingWindow(path, TOKEN_CALLS_PER_MINUTE, 60.0, self.clock)
                 else:
-                    window = shared_window(
-                        key,
-                        path,
-                        s.calls_per_20s,
-                        s.rate_window_seconds,
-                        self.clock,
-                        adaptive=lambda: AdaptiveLimit(
-                            s.calls_per_20s,
-                            name=f"Fxiaoke {path}",
-                            unit=f"calls per {s.rate_window_seconds:g} s",
-                            memory=self._limits,
-                            key=key,
-                            log=self.log,
-                        ),
+                    limiter = SlidingWindow(
+                        path, self.settings.calls_per_20s, RATE_WINDOW, self.clock
                     )
-                self._limiters[path] = window
+                self._limiters[path] = limiter
             return self._limiters[path]
 
     def _send(
@@ -247,25 +204,14 @@ class FxiaokeClient:
         )
 
     def _attempt(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        window = self.limiter(path)
-        adaptive = window.adaptive
-        ticket = adaptive.ticket if adaptive is not None else 0
-        window.acquire()
+        self.limiter(path).acquire()
         with self._lock:
             self.calls[path] = self.calls.get(path, 0) + 1
         try:
             response = self.http.post(
                 path, params={"thirdTraceId": str(uuid.uuid4())}, json=body, headers=headers
             )
-            answer = self._read_envelope(path, response)
-            if adaptive is not None:
-                adaptive.on_success()
-            return answer
-        except Throttled as exc:
-            if adaptive is not None:
-                adaptive.on_throttle(ticket)  # pace to what the tenant really allows
-            self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
-            raise
+            return self._read_envelope(path, response)
         except (Transient, httpx.TransportError) as exc:
             # RetryPolicy has no hook to report a retry: say it here.
             self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
@@ -317,8 +263,6 @@ class FxiaokeClient:
             detail += f"; Fxiaoke said: {said}"
         detail = secrets.redact(detail)
         if action is Action.RETRY:
-            if code in THROTTLE_CODES and path not in TOKEN_PATHS:
-                raise Throttled(f"{meaning} ({detail})")
             raise Transient(f"{meaning} ({detail})")
         if action is Action.REFRESH:
             if path in TOKEN_PATHS:

@@ -257,10 +257,7 @@ class FxiaokeSettings(_Strict):
     """Currency of amounts (default: the hub's base currency)."""
     timeout_seconds: float = Field(default=30.0, gt=0)
     calls_per_20s: int = Field(default=100, ge=1)
-    """Per-interface rate limit (documented: 100 calls / 20 s; more with 独立库):
-    the most calls per `rate_window_seconds`; fewer when the tenant answers 30004."""
-    rate_window_seconds: float = Field(default=20.0, gt=0, le=3600)
-    """The window Fxiaoke counts `calls_per_20s` in (documented: 20 s)."""
+    """Per-interface rate limit (documented: 100 calls / 20 s; more with 独立库)."""
     concurrent_streams: bool = True
     """Read all objects at the same time, within the same per-interface limit
     (false: one after another)."""
