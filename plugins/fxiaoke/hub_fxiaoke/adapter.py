@@ -62,6 +62,7 @@ from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
 from hub_fxiaoke.actions import FxiaokeActionWriter
 from hub_fxiaoke.client import FxiaokeClient
+from hub_fxiaoke.describe import Describe, describe
 from hub_fxiaoke.mapping import (
     ActivityMapper,
     ContactMapper,
@@ -134,6 +135,8 @@ class FxiaokeAdapter(Adapter):
         self.currency = config.currency or context.base_currency
         self._departments: dict[str, str] | None = None
         self._departments_lock = threading.Lock()
+        self._describes: dict[str, Describe | None] = {}
+        self._describes_lock = threading.Lock()
         self.objects = self._object_streams()
 
     def action_writer(self) -> FxiaokeActionWriter:
@@ -315,7 +318,7 @@ class FxiaokeAdapter(Adapter):
         if state.get("v") == 1:  # a pass of the old layout restarts; the cursor stays
             state = {**state, "v": STATE_VERSION, "pass": None}
         if state.get("pass"):
-            return state, dict(state["pass"]), False
+            return state, {**state["pass"], "resumed": True}, False
         started = to_ms(ctx.started_at)
         every = self.config.reconcile_every_days
         reconciled = state.get("reconciled_at")
@@ -350,6 +353,8 @@ class FxiaokeAdapter(Adapter):
         change an incremental read read — never the hub's own clock, which
         may run ahead of Fxiaoke's."""
         state, run, begins = self._start_pass(api_name, state, ctx)
+        if self.config.describe:
+            mapper.use(self.describe_of(api_name))
         records: list[Record] = []
         rejects: list[Reject] = []
         deletes: list[Tombstone] = []
@@ -380,7 +385,8 @@ class FxiaokeAdapter(Adapter):
             if records or rejects or deletes:
                 yield batch(state={**state, "pass": dict(run)})
             raise
-        if run["kind"] == "snapshot" and api_name == "PersonnelObj" and done == 0:
+        began_here = run["kind"] == "snapshot" and run.get("resumed") is None
+        if began_here and api_name == "PersonnelObj" and done == 0:
             self._fail_if_owners_wait(PERSONNEL_TRAP)
         final = {**state, "pass": None}
         if run["kind"] == "snapshot":
@@ -472,6 +478,13 @@ class FxiaokeAdapter(Adapter):
                     location=f"{api_name}/{rid}" if rid else api_name,
                 )
             )
+
+    def describe_of(self, api_name: str) -> Describe | None:
+        """The object's describe, asked once per adapter (run)."""
+        with self._describes_lock:
+            if api_name not in self._describes:
+                self._describes[api_name] = describe(self.client, api_name)
+            return self._describes[api_name]
 
     def _fail_if_owners_wait(self, why: str) -> None:
         """A managers read that found nobody, in a tenant whose customers have

@@ -431,7 +431,7 @@ def test_daily_quota_stops_cleanly_and_the_next_day_continues(
         assert reference.sync().exit_code == ExitCode.OK
     clean_calls = sum(clean.counters.queries.values())
 
-    limited.daily_quota = 16  # runs out in the middle of an object (ActiveRecordObj one by one)
+    limited.daily_quota = 19  # runs out in the middle of an object (ContactObj one by one)
     settings = {**limited.settings(HOST), "concurrent_streams": concurrent}
     with mount(limited):
         project = make_project(tmp_path / "limited", settings, **hub)
@@ -753,9 +753,9 @@ def test_a_run_killed_mid_object_resumes_with_nothing_lost_or_doubled(
     follow_up_pages = [0]
 
     def crash_on_the_fifth_follow_up_page(request: httpx.Request) -> httpx.Response:
-        if b'"ActiveRecordObj"' in request.content:
+        if request.url.path == PRESET_QUERY and b'"ActiveRecordObj"' in request.content:
             follow_up_pages[0] += 1
-            if follow_up_pages[0] == 5:
+            if follow_up_pages[0] == 7:  # the mark query, then 6 pages (two batches) read
                 raise KeyboardInterrupt  # what SIGTERM becomes in `hub sync`
         return crashing.handle(request)
 
@@ -792,3 +792,92 @@ def test_custom_objects_are_read_through_the_custom_endpoint(
     assert (row["kind"], row["subject"]) == ("meeting", "季度回顾会")
     assert row["occurred_at"] == dt.datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=dt.UTC)
     assert any(r.url.path == "/cgi/crm/custom/v2/data/query" for r in fake.counters.recent)
+
+
+# -- describe: labels, the credit code, a goal's person ------------------------------------------
+
+
+def test_select_codes_keep_their_labels_and_the_credit_code_lands(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[0], uniform_social_credit_code="91310000MA1FL8XQ30")
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    row = by_source_id(project, "customers")[accounts[0]]
+    level = fake.objects["AccountObj"][accounts[0]]["account_level"]
+    assert row["tier"] == level  # the option code, as Fxiaoke stores it
+    labels = {"1": "重要客户", "2": "普通客户", "3": "小客户"}
+    assert row["extra"]["account_level__label"] == labels[level]  # its label beside it
+    assert row["credit_code"] == "91310000MA1FL8XQ30"
+    assert "uniform_social_credit_code" not in row["extra"]
+
+
+def test_a_credit_code_in_a_custom_field_is_found_by_its_label(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    meta = fake.field_meta["AccountObj"]
+    meta.pop("uniform_social_credit_code")
+    meta["field_x8Kq1__c"] = {"type": "text", "label": "统一社会信用代码"}
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[1], field_x8Kq1__c="91440300MA5DC2WQ1X")
+    project = make_project(tmp_path, settings)
+    assert project.sync(streams=["customers"]).exit_code == ExitCode.OK
+    assert by_source_id(project, "customers")[accounts[1]]["credit_code"] == "91440300MA5DC2WQ1X"
+
+
+def goal_in_dimension(fake: FakeFxiaoke, person: Any, **fields: Any) -> str:
+    return fake.add(
+        "GoalValueObj",
+        {
+            "name": "维度目标",
+            "goal_type": "1",
+            "check_object_id": "1001",  # the department the rule is applied to
+            "check_dimension_value1": person,
+            "goal_rule_id": "rule_by_person",
+            "fiscal_year": "2026",
+            "owner": ["1000"],
+            "march_value": "30000.00",
+            **fields,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "shape", ["list", "string", "bracketed"], ids=["list", "id-string", "list-as-string"]
+)
+def test_goal_person_found_in_an_employee_dimension_in_any_shape(
+    shape: str, fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    employee = fake.employees["1003"]
+    fsuid = employee.open_user_id
+    person = {"list": ["1003"], "string": fsuid, "bracketed": f'["{fsuid}"]'}[shape]
+    gid = goal_in_dimension(fake, person)
+    project = make_project(tmp_path, settings)
+    report = project.sync(streams=["managers", "goals"])
+    assert report.exit_code == ExitCode.OK, report.results
+    goal = by_source_id(project, "goals")[f"{gid}:2026-03"]
+    assert goal["manager_source_id"] == fsuid and goal["manager_id"] is not None
+    assert goal["team"] is None
+
+
+def test_goal_person_field_is_configurable_and_a_goal_without_one_names_the_fields_tried(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    by_rule = goal_in_dimension(
+        fake,
+        [],
+        check_dimension_value2=[fake.employees["1004"].open_user_id],  # not typed in describe
+        goal_rule_id="rule_second_dim",
+    )
+    nobody = goal_in_dimension(fake, [], check_object_id="", goal_rule_id="rule_nobody")
+    goals = {"person_fields_by_rule": {"rule_second_dim": "check_dimension_value2"}}
+    project = make_project(tmp_path, {**settings, "goals": goals})
+    report = project.sync(streams=["managers", "goals"])
+    assert report.exit_code == ExitCode.REJECTS
+    rows = by_source_id(project, "goals")
+    assert rows[f"{by_rule}:2026-03"]["manager_source_id"] == fake.employees["1004"].open_user_id
+    with project.store.read() as conn:
+        reasons = list(conn.execute(select(rejects.c.reason)).scalars())
+    (reason,) = [r for r in reasons if nobody in r]
+    assert "check_dimension_value1, check_object_id" in reason
