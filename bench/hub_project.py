@@ -27,6 +27,8 @@ managers = "managers.csv"
 customers = "customers.csv"
 activities = "activities.csv"
 """
+COLUMNAR = os.environ.get("HUB_BENCH_CSV_COLUMNAR") == "1"
+"""Set HUB_BENCH_CSV_COLUMNAR=1 to run the CSV connection with `columnar = true`."""
 
 
 def write_project(root: Path, generated: Path, store_url: str) -> Path:
@@ -35,7 +37,10 @@ def write_project(root: Path, generated: Path, store_url: str) -> Path:
         shutil.rmtree(root)
     data = root / "data"
     data.mkdir(parents=True)
-    (root / "hub.toml").write_text(CONFIG.format(store=store_url), encoding="utf-8")
+    config = CONFIG.format(store=store_url)
+    if COLUMNAR:
+        config = config.replace('adapter = "csv"\n', 'adapter = "csv"\ncolumnar = true\n')
+    (root / "hub.toml").write_text(config, encoding="utf-8")
     for name in ("managers.csv", "customers.csv"):
         _link_or_copy(generated / name, data / name)
     activities = data / "activities.csv"

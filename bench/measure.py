@@ -26,6 +26,9 @@ class Measurement:
     stderr: str
     load_before: float
     """One-minute load average when the case started (other work on the machine)."""
+    cpu_seconds: float = 0.0
+    """User + system CPU time of the process (and the children it waited for):
+    on a machine shared with other work, the figure the others disturb least."""
 
 
 class CommandFailed(RuntimeError):
@@ -57,7 +60,10 @@ def run(
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    result = Measurement(wall, usage.ru_maxrss / 1024, process.returncode, stdout, stderr, load)
+    cpu = usage.ru_utime + usage.ru_stime
+    result = Measurement(
+        wall, usage.ru_maxrss / 1024, process.returncode, stdout, stderr, load, cpu
+    )
     if result.exit_code not in ok:
         tail = "\n".join(stderr.strip().splitlines()[-15:])
         raise CommandFailed(

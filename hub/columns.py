@@ -103,17 +103,20 @@ def to_table(entity: str, records: Sequence[Record]) -> pa.Table:
     """Columns of already validated model objects (the row adapters' path)."""
     schema = arrow_schema(entity)
     model = ENTITIES[entity]
-    arrays = []
-    for field in schema:
-        values = [getattr(r, field.name) for r in records]
-        if field.name == "extra":
-            values = [dumps(v) for v in values]
-        elif isinstance(field.type, pa.TimestampType):
-            values = [None if v is None else v.astimezone(dt.UTC) for v in values]
-        arrays.append(pa.array(values, type=field.type))
     for record in records:
         if type(record) is not model:
             raise TypeError(f"expected {model.__name__} records, got a {type(record).__name__}")
+    if not records:
+        return schema.empty_table()
+    rows = [record.__dict__ for record in records]
+    arrays = []
+    for field in schema:
+        name = field.name
+        values = [row[name] for row in rows]
+        if name == "extra":
+            values = [dumps(v) for v in values]
+        # aware datetimes are converted to UTC by Arrow itself
+        arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -124,6 +124,10 @@ class HubConfig(BaseModel):
     rules: dict[str, Any] = Field(default_factory=dict)
     """`[rules.NAME]` tables (one configured rule each) and the shared
     definitions directly under `[rules]`; validated by `hub.rules.config`."""
+    engine: dict[str, Any] = Field(default_factory=dict)
+    """`[engine]`: the Celery broker and workers; validated by `hub.engine.settings`."""
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    """`[schedule.NAME]` cron entries; validated by `hub.engine.settings`."""
     actions: dict[str, Any] = Field(default_factory=dict)
     """`[actions.NAME]`: findings written back as follow-up tasks; validated by
     `hub.actions.settings`."""

@@ -23,12 +23,14 @@ INTERRUPT = Path(__file__).with_name("interrupt.py")
 
 
 def start_slow_sync(project: Project, *args: str) -> subprocess.Popen[str]:
+    # 2 s a batch: the second `hub` must start (seconds on a loaded machine)
+    # while the first still holds its lease, however fast the store writes
     command = [
         sys.executable,
         str(INTERRUPT),
         "sleep",
         "batch",
-        "0.5",
+        "2",
         "--",
         "-C",
         str(project.config_path),

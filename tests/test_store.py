@@ -106,6 +106,23 @@ def test_upsert_counts_and_is_idempotent(store_url: str) -> None:
     assert link_count == 3
 
 
+def test_a_record_twice_in_one_batch_keeps_its_last_version(store_url: str) -> None:
+    """A source may list a record twice in one page; the last version wins, and
+    the other records of the batch land unchanged (PostgreSQL refuses to update
+    one row twice in a statement, so the batch is reduced first)."""
+    store = Store(store_url)
+    store.upgrade()
+    w = writer(store, "customers")
+    batch = [customer("c1"), customer("c2", tier="A"), customer("c3"), customer("c2", tier="B")]
+    with store.begin() as conn:
+        counts = w.upsert(conn, batch, 1, NOW)
+    assert (counts.inserted, counts.updated, counts.unchanged) == (3, 0, 0)
+    with store.read() as conn:
+        rows = {r.source_id: r for r in iter_records(conn, "customers")}
+    assert sorted(rows) == ["c1", "c2", "c3"]
+    assert rows["c2"].tier == "B"
+
+
 def test_money_and_time_round_trip_exactly(store_url: str) -> None:
     store = Store(store_url)
     store.upgrade()

@@ -2,7 +2,9 @@
 
 Pure reading: planning writes nothing, neither to the store nor to any CRM.
 The key of an action is a digest of (action, rule, subject, period), so the
-same finding planned again is the same action.
+same finding planned again is the same action; the subject is the unified
+customer once identity resolution has grouped its records, so findings on two
+records of one customer make one task.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from hub.actions.settings import ActionSettings
+from hub.identity.tables import identity_members
 from hub.rules import ledger
 from hub.rules.tables import rule_findings, rule_runs
 from hub.store.tables import entity_tables
@@ -84,8 +87,12 @@ def plan(
             where.append(f.c.severity.in_(settings.severities))
         findings = conn.execute(select(f).where(*where).order_by(f.c.id)).all()
         members = _members(conn, [row.subject_id for row in findings])
+        seen: set[str] = set()
         for finding in findings:
-            out.append(_planned(name, settings, period, finding, members, due_base, can_write))
+            planned = _planned(name, settings, period, finding, members, due_base, can_write)
+            if planned.key not in seen:  # two records of one unified customer: one task
+                seen.add(planned.key)
+                out.append(planned)
     return out
 
 
@@ -115,7 +122,7 @@ def _planned(
     }
     lang = settings.language
     return PlannedAction(
-        key=action_key(name, finding.rule, finding.subject_id, period),
+        key=action_key(name, finding.rule, _unified_of(group, finding.subject_id), period),
         action=name,
         rule=finding.rule,
         period=period,
@@ -152,31 +159,42 @@ def _target(
     return None, f"connection {live[0].source!r} cannot write actions"
 
 
+def _unified_of(group: list[Any], subject_id: str) -> str:
+    """The unified customer a subject belongs to (itself before identity resolution)."""
+    for member in group:
+        if member.id == subject_id and member.unified_id:
+            return str(member.unified_id)
+    return subject_id
+
+
 def _members(conn: Connection, subject_ids: Iterable[str]) -> dict[str, list[Any]]:
-    """Subject id -> its customer records: the record itself, or every member of the
-    unified customer when identity resolution has grouped them."""
+    """Subject id -> its customer records: the record itself and, once identity
+    resolution has grouped records of several connections, every member of its
+    unified customer (the subject may be a hub id or a unified id)."""
     c = entity_tables["customers"]
+    m = identity_members
     ids = list(dict.fromkeys(subject_ids))
-    found: dict[str, list[Any]] = {}
-    unified = "unified_id" in c.c
     columns = [c.c.id, c.c.source, c.c.source_id, c.c.name, c.c.owner_source_id, c.c.deleted_at]
-    if unified:
-        columns.append(c.c.unified_id)
+    found: dict[str, list[Any]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        condition = c.c.id.in_(chunk)
-        if unified:
-            condition = or_(condition, c.c.unified_id.in_(chunk))
-        rows = conn.execute(select(*columns).where(condition).order_by(c.c.id)).all()
-        by_unified: dict[str, list[Any]] = {}
-        for row in rows:
-            if unified and row.unified_id:
-                by_unified.setdefault(row.unified_id, []).append(row)
-        for row in rows:
-            if row.id in chunk:
-                group = by_unified.get(row.unified_id, [row]) if unified else [row]
-                found[row.id] = sorted(group, key=lambda m: m.id != row.id)
-        for uid, group in by_unified.items():
-            if uid in chunk and uid not in found:
-                found[uid] = group
+        unified = {
+            row.key: row.unified_id
+            for row in conn.execute(
+                select(m.c.hub_id.label("key"), m.c.unified_id).where(
+                    m.c.entity == "customers", m.c.hub_id.in_(chunk)
+                )
+            )
+        }
+        unified |= {i: i for i in chunk if i not in unified}  # a unified id names itself
+        rows = conn.execute(
+            select(*columns, m.c.unified_id)
+            .select_from(c.outerjoin(m, (m.c.entity == "customers") & (m.c.hub_id == c.c.id)))
+            .where(or_(c.c.id.in_(chunk), m.c.unified_id.in_(set(unified.values()))))
+            .order_by(c.c.id)
+        ).all()
+        for subject in chunk:
+            group = [r for r in rows if r.id == subject or r.unified_id == unified[subject]]
+            if group:
+                found[subject] = sorted(group, key=lambda r: r.id != subject)
     return found

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.adapters.localstate import PrivateFiles, state_dir
 
@@ -214,18 +215,47 @@ class InFlightLimit(AdaptiveLimit):
     """The most requests that were ever in flight at once."""
 
     def acquire(self) -> int:
-        """Wait for a free slot; returns the ticket to pass to `on_throttle`."""
+        """Wait for a free slot; returns the ticket to pass to `on_throttle`.
+
+        With `$HUB_SHARED_LIMITS` (the engine's workers), the slot is also one of
+        the whole installation's: processes on several machines share the budget."""
         with self._cond:
             while self.in_flight >= int(self._limit):
                 self._cond.wait()
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
-            return self._round
+            ticket, limit = self._round, int(self._limit)
+        shared = _shared_slots(self._key)
+        if shared is not None:
+            try:
+                holder = shared.acquire(limit)
+            except BaseException:
+                self._release_local()
+                raise
+            with self._cond:
+                self._shared_holders.append(holder)
+        return ticket
 
     def release(self) -> None:
+        shared = _shared_slots(self._key)
+        if shared is not None:
+            with self._cond:
+                holder = self._shared_holders.pop() if self._shared_holders else None
+            if holder is not None:
+                shared.release(holder)
+        self._release_local()
+
+    def _release_local(self) -> None:
         with self._cond:
             self.in_flight -= 1
             self._cond.notify()
+
+    @property
+    def _shared_holders(self) -> list[str]:
+        holders = self.__dict__.get("_holders")
+        if holders is None:
+            holders = self.__dict__["_holders"] = []
+        return holders
 
     @contextmanager
     def slot(self) -> Iterator[int]:
@@ -234,3 +264,13 @@ class InFlightLimit(AdaptiveLimit):
             yield ticket
         finally:
             self.release()
+
+
+def _shared_slots(key: str) -> Any:
+    """The installation-wide budget for `key` when `$HUB_SHARED_LIMITS` names a Redis."""
+    url = os.environ.get("HUB_SHARED_LIMITS", "").strip()
+    if not url:
+        return None
+    from hub.adapters.sharedstate import RedisSlots
+
+    return RedisSlots(url, key)

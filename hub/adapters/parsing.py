@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -53,62 +53,107 @@ _CURRENCY_MARKS = (
     ("£", "GBP"),
 )
 _SCALE = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "k": Decimal(1000), "K": Decimal(1000)}
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+_MARKS = "|".join(re.escape(mark) for mark, _ in _CURRENCY_MARKS)
+_CODE_OF = dict(_CURRENCY_MARKS)
+_NUMBER_SHAPE = (
+    r"^(?P<open>\()?\s*(?P<sign1>[+-])?\s*(?:(?P<cur1>{marks})\s*)?(?P<sign2>[+-])?"
+    r"(?P<int>{int})(?:{point}(?P<frac>[0-9]+))?"
+    r"\s*(?P<scale>[万亿kK%])?\s*(?P<cur2>{marks})?\s*(?P<close>\))?$"
+)
+_POINT_NUMBER = re.compile(
+    _NUMBER_SHAPE.format(marks=_MARKS, int=r"[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+", point=r"\.")
+)
+_COMMA_NUMBER = re.compile(
+    _NUMBER_SHAPE.format(
+        marks=_MARKS,
+        int=r"[1-9][0-9]{0,2}(?P<sep>[. \u00a0\u202f])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+",
+        point=",",
+    )
+)
 
 
-def decimal(value: str | None) -> Decimal | None:
+def decimal(value: str | None, *, decimal_comma: bool = False) -> Decimal | None:
     """`1,234.50` `(12.5)` `85%` → 0.85, `1.2万` → 12000; no currency marks."""
-    number, currency = number_and_currency(value)
+    number, currency = number_and_currency(value, decimal_comma=decimal_comma)
     if currency is not None:
         raise ValueError(f"unexpected currency in number: {_clip(value or '')!r}")
     return number
 
 
-def money(value: str | None, default_currency: str) -> tuple[Decimal | None, str | None]:
+def money(
+    value: str | None, default_currency: str, *, decimal_comma: bool = False
+) -> tuple[Decimal | None, str | None]:
     """`¥1,234.50` → (1234.50, "CNY"); a bare number takes `default_currency`."""
-    number, currency = number_and_currency(value)
+    number, currency = number_and_currency(value, decimal_comma=decimal_comma)
     if number is None:
         return None, None
     return number, currency or default_currency
 
 
-def number_and_currency(value: str | None) -> tuple[Decimal | None, str | None]:
-    """`¥1,234.50` → (1234.50, "CNY"); `1,234.50` → (1234.50, None)."""
+def number_and_currency(
+    value: str | None, *, decimal_comma: bool = False
+) -> tuple[Decimal | None, str | None]:
+    """`¥1,234.50` → (1234.50, "CNY"); `1,234.50` → (1234.50, None).
+
+    Strict, because a misread amount pays someone the wrong bonus: one sign
+    (`-`, `+` or accounting parentheses), digits with thousands separators
+    only in groups of three (`1,234,567.89`), one decimal separator, at most
+    one currency symbol or code before or after, and `万`/`亿`/`k` or `%` at
+    the end. `1,23`, `1 000,50`, `--5`, `1_000`, `1e5` are refused.
+    `decimal_comma` reads `1.234,56` and `1 234,56` (and then refuses
+    `1,234.56`): it is a per-column choice, never a guess.
+    """
     v = text(value)
     if v is None:
         return None, None
-    if _PLAIN_NUMBER.match(v):
-        return Decimal(v), None
-    original = v
-    v = unicodedata.normalize("NFKC", v).replace(",", "").replace(" ", "").replace("_", "")
-    negative = False
-    if v.startswith("(") and v.endswith(")"):
-        negative, v = True, v[1:-1]
-    if v.startswith("-"):
-        negative, v = not negative, v[1:]
-    currency = None
-    for mark, code in _CURRENCY_MARKS:
-        if v.startswith(mark):
-            currency, v = code, v[len(mark) :]
-            break
-        if v.endswith(mark):
-            currency, v = code, v[: -len(mark)]
-            break
-    if v.startswith("-"):
-        negative, v = not negative, v[1:]
-    factor = Decimal(1)
-    if v.endswith("%"):
-        factor, v = Decimal("0.01"), v[:-1]
-    elif v and v[-1] in _SCALE:
-        factor, v = _SCALE[v[-1]], v[:-1]
-    try:
+    if not decimal_comma and _PLAIN_NUMBER.match(v):
         number = Decimal(v)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {_clip(original)!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"not a number: {_clip(original)!r}")
-    number *= factor
-    return (-number if negative else number), currency
+        if number.is_zero() and v.startswith("-"):
+            raise ValueError(f"not a number: {_clip(v)!r} (a negative zero)")
+        return number, None
+    original = v
+    v = unicodedata.normalize("NFKC", v)
+    m = (_COMMA_NUMBER if decimal_comma else _POINT_NUMBER).match(v)
+    if m is None:
+        raise ValueError(f"not a number: {_clip(original)!r}{_number_hint(v, decimal_comma)}")
+    signs = [g for g in (m["open"], m["sign1"], m["sign2"]) if g]
+    if len(signs) > 1 or bool(m["open"]) != bool(m["close"]):
+        raise ValueError(f"not a number: {_clip(original)!r} (one sign at most)")
+    if m["cur1"] and m["cur2"]:
+        raise ValueError(f"not a number: {_clip(original)!r} (two currency marks)")
+    mark = m["cur1"] or m["cur2"]
+    if mark and m["scale"] == "%":
+        raise ValueError(f"not a number: {_clip(original)!r} (a percent with a currency)")
+    digits = m["int"]
+    digits = digits.translate(_GROUP_MARKS)
+    number = Decimal(f"{digits}.{m['frac']}" if m["frac"] else digits)
+    negative = signs in (["-"], ["("])
+    if negative and number.is_zero():
+        raise ValueError(f"not a number: {_clip(original)!r} (a negative zero)")
+    scale = m["scale"]
+    if scale == "%":
+        number *= Decimal("0.01")
+    elif scale:
+        number *= _SCALE[scale]
+    return (-number if negative else number), (_CODE_OF[mark] if mark else None)
+
+
+_GROUP_MARKS = str.maketrans("", "", ",. \u00a0\u202f")
+
+
+def _number_hint(v: str, decimal_comma: bool) -> str:
+    """Why a number-like value is refused, when the reason is a common one."""
+    if re.search(r"[0-9][eE][+-]?[0-9]", v):
+        return " (no exponents)"
+    bare = re.sub(_MARKS, "", v)
+    if not re.fullmatch(r"[0-9,.\s+\-()万亿kK%]*", bare):
+        return ""  # letters or other marks: the value itself says what is wrong
+    if not decimal_comma and re.search(r"[0-9],[0-9]{1,2}$", v):
+        return " (a decimal comma? thousands separators go in groups of three)"
+    if "," in v or "." in v or " " in v.strip():
+        return " (thousands separators go in groups of three, one decimal separator)"
+    return ""
 
 
 def integer(value: str | None) -> int | None:
@@ -157,12 +202,31 @@ _TIME = re.compile(
 )
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""Dates outside these years are refused: `0001-01-01` and `9999-12-31` are
+"no date" placeholders of other systems, not days anything happened, and
+year 1 overflows when moved to UTC."""
+
+
+def _in_range(day: dt.date, value: str) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(
+            f"not a date: {_clip(value)!r} (year {day.year} is outside {FIRST_YEAR}–{LAST_YEAR})"
+        )
+
+
 def date(value: str | None, order: DateOrder = "MDY") -> dt.date | None:
     """A calendar date. Year-first forms are always accepted; `order` says
     how to read `3/5/2026` (MDY: 5 March is `3/5/2026`)."""
     v = text(value)
     if v is None:
         return None
+    day = _date(v, value or "", order)
+    _in_range(day, value or "")
+    return day
+
+
+def _date(v: str, value: str, order: DateOrder) -> dt.date:
     if len(v) == 10 and v[4] == "-":
         try:
             return dt.date.fromisoformat(v)
@@ -196,6 +260,7 @@ def datetime(value: str | None, tz: ZoneInfo, order: DateOrder = "MDY") -> dt.da
         parsed = dt.datetime.fromisoformat(v)
     except ValueError:
         parsed = _datetime_slow(v, order)
+    _in_range(parsed, v)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
@@ -245,7 +310,10 @@ def epoch_millis(value: int | str | None) -> dt.datetime | None:
     """Milliseconds since the epoch (Fxiaoke, many JS-backed APIs) → UTC."""
     if value is None or value == "":
         return None
-    return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"not a time in epoch milliseconds: {_clip(str(value))!r}") from None
 
 
 _DURATION_UNITS = re.compile(

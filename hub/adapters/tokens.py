@@ -24,6 +24,7 @@ Tokens never reach logs: the cache logs only that a token was reused or minted.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -139,6 +140,83 @@ class FileTokenStore:
                 self.files.remove(key)
 
 
+class RedisTokenStore:
+    """Access tokens in Redis for every process of an installation, expiring with the
+    token; while one process mints, the others wait for its token (up to `wait_seconds`:
+    a process that died or failed minting lets them mint). See `hub.adapters.sharedstate`."""
+
+    def __init__(self, url: str, wait_seconds: float = 20.0) -> None:
+        from hub.adapters.sharedstate import redis_client
+
+        self.redis = redis_client(url)
+        self.wait_seconds = wait_seconds
+        self._minting: set[str] = set()
+        self.waited = 0
+        """Times this store waited for another process's mint (tests, logs)."""
+
+    def _keys(self, key: str) -> tuple[str, str]:
+        return f"hub:shared:token:{key}", f"hub:shared:minting:{key}"
+
+    def _read(self, name: str) -> Token | None:
+        raw = self.redis.get(name)
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return Token(
+                value=str(data["value"]),
+                expires_at=float(data["expires_at"]),
+                details={str(k): str(v) for k, v in dict(data.get("details") or {}).items()},
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def load(self, key: str) -> Token | None:
+        """The shared token; None means "mint it" (this process then holds the mint lock).
+        While another process mints, wait for its token."""
+        token_name, lock_name = self._keys(key)
+        deadline = time.monotonic() + self.wait_seconds
+        waited = False
+        while True:
+            token = self._read(token_name)
+            if token is not None and token.valid_for(time.time()) > 0:
+                if waited:
+                    self.waited += 1
+                return token
+            if self.redis.set(lock_name, os.getpid(), nx=True, px=int(self.wait_seconds * 1000)):
+                self._minting.add(key)
+                return None
+            if time.monotonic() > deadline:
+                return None  # the minting process died or failed: mint here
+            waited = True
+            time.sleep(0.05)
+
+    def save(self, key: str, token: Token) -> None:
+        token_name, lock_name = self._keys(key)
+        ttl = max(1, int((token.expires_at - time.time()) * 1000))
+        data = {
+            "value": token.value,
+            "expires_at": token.expires_at,
+            "details": dict(token.details),
+        }
+        pipe = self.redis.pipeline()
+        pipe.set(token_name, json.dumps(data), px=ttl)
+        pipe.delete(lock_name)
+        pipe.execute()
+        self._minting.discard(key)
+
+    def forget(self, key: str, value: str) -> None:
+        """Drop the token if it is still `value` (compare and delete, atomically)."""
+        token_name, _ = self._keys(key)
+        script = (
+            "local v = redis.call('GET', KEYS[1]) "
+            "if v and cjson.decode(v)['value'] == ARGV[1] then "
+            "  return redis.call('DEL', KEYS[1]) end "
+            "return 0"
+        )
+        self.redis.eval(script, 1, token_name, value)
+
+
 def token_key(kind: str, *identity: str) -> str:
     """A file-safe key for one credential: `kind` and a digest of what identifies it.
     Pass secrets (a refresh token, an app secret) freely: only their digest is kept."""
@@ -149,10 +227,13 @@ def token_key(kind: str, *identity: str) -> str:
 
 def token_store(config_dir: Path, log: logging.Logger | None = None) -> TokenStore:
     """The store for the project whose hub.toml is in `config_dir`: `.hub/tokens/` there,
-    `$HUB_STATE_DIR/tokens/`, or what `$HUB_TOKEN_CACHE` says (a folder, or `off`)."""
+    `$HUB_STATE_DIR/tokens/`, or what `$HUB_TOKEN_CACHE` says (a folder, a `redis://` URL
+    shared by several machines, or `off`)."""
     setting = os.environ.get(TOKEN_CACHE_ENV, "").strip()
     if setting.lower() in _OFF:
         return NoTokenStore()
+    if setting.lower().startswith(("redis://", "rediss://")):  # shared by the engine's workers
+        return RedisTokenStore(setting)
     if setting:
         return FileTokenStore(Path(setting).expanduser(), log)
     return FileTokenStore(state_dir(config_dir) / "tokens", log)

@@ -9,11 +9,13 @@ from contextlib import ExitStack
 from typing import IO, Any
 
 import click
+from sqlalchemy import select
 
 from hub.cli.common import config_from, store_from
 from hub.connections import open_adapter
 from hub.errors import ConfigError
 from hub.exporting import output_file, spreadsheet_cell
+from hub.identity.tables import RESOLVED, identity_members
 from hub.masking import mask_canonical
 from hub.model import ENTITIES, Record
 from hub.plugins import get_registry
@@ -88,8 +90,22 @@ def export(
             rows = (r.model_dump(mode="python") for r in records)
             if not unmasked:
                 rows = (mask_canonical(entity, row) for row in rows)
+            if entity in RESOLVED:
+                fields.insert(1, "unified_id")
+                rows = _with_unified_id(conn, entity, rows)
             count = _write_csv(out, fields, rows) if fmt == "csv" else _write_json(out, rows)
     click.echo(f"exported {count} {entity}", err=True)
+
+
+def _with_unified_id(conn: Any, entity: str, rows: Any) -> Any:
+    """Each manager or customer with the unified entity it belongs to (its
+    own hub id while it is not matched yet)."""
+    m = identity_members
+    unified = dict(
+        conn.execute(select(m.c.hub_id, m.c.unified_id).where(m.c.entity == entity)).all()
+    )
+    for row in rows:
+        yield {"unified_id": unified.get(row["id"], row["id"]), **row}
 
 
 def _masked(entity: str, record: Record) -> Record:

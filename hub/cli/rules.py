@@ -116,17 +116,33 @@ def _param_text(p: dict[str, Any]) -> str:
     help="Evaluate as of this date (end of day, company time zone) or time; default now.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option(
+    "--by-connection",
+    is_flag=True,
+    help="Each connection's records on their own, not unified managers and customers.",
+)
 @click.pass_context
-def rules_run(ctx: click.Context, period_text: str, as_of_text: str | None, as_json: bool) -> None:
+def rules_run(
+    ctx: click.Context, period_text: str, as_of_text: str | None, as_json: bool, by_connection: bool
+) -> None:
     """Run every configured rule for a period and store the results as a new version.
+
+    Rules see unified managers and customers (`hub identity`); records synced
+    since the last match are matched first.
 
     Exit codes: 0 stored, 1 a rule failed (nothing stored), 2 config error.
     """
     config = config_from(ctx)
     period = period_option(period_text)
     as_of = parse_as_of(as_of_text, config.zone)
-    engine = RuleEngine(config, get_registry(), store_from(config))
-    report = engine.run(period, as_of)
+    store = store_from(config)
+    if not by_connection and config.identity.enabled:
+        from hub.identity.resolve import match_all
+
+        store.upgrade()
+        match_all(store, config)
+    engine = RuleEngine(config, get_registry(), store)
+    report = engine.run(period, as_of, by_connection=by_connection)
     _print_run(report, as_json)
 
 

@@ -93,6 +93,13 @@ def _print_report(report: SyncReport, as_json: bool, identity: str | None = None
 @click.option("--dry-run", is_flag=True, help="Read and validate, write nothing.")
 @click.option("--full-refresh", is_flag=True, help="Ignore saved state; tombstone what is gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option(
+    "--engine", "on_engine", is_flag=True, help="Run on the [engine] workers (see `hub worker`)."
+)
+@click.option("--no-wait", is_flag=True, help="With --engine: print the run id and return.")
+@click.option(
+    "--timeout", type=float, help="With --engine: stop waiting after this many seconds (exit 1)."
+)
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -101,6 +108,9 @@ def sync(
     dry_run: bool,
     full_refresh: bool,
     as_json: bool,
+    on_engine: bool,
+    no_wait: bool,
+    timeout: float | None,
 ) -> None:
     """Sync connections into the store.
 
@@ -110,17 +120,24 @@ def sync(
     """
     config = config_from(ctx)
     store = store_from(config)
-    engine = SyncEngine(config, get_registry(), store, progress=_progress())
     options = SyncOptions(
         connections=connections, streams=streams, dry_run=dry_run, full_refresh=full_refresh
     )
-    report = engine.run(options)
     identity = None
-    matched = report.exit_code in (ExitCode.OK, ExitCode.REJECTS) and not dry_run
-    if matched and config.identity.enabled:
-        from hub.identity.resolve import match_all  # after the streams land
+    if on_engine or no_wait or timeout is not None:
+        from hub.cli.engine import sync_on_engine
 
-        identity = match_all(store, config).summary()
+        report = sync_on_engine(config, options, no_wait=no_wait, timeout=timeout, as_json=as_json)
+        if report is None:  # --no-wait: the run id is printed
+            ctx.exit(0)
+    else:
+        engine = SyncEngine(config, get_registry(), store, progress=_progress())
+        report = engine.run(options)
+        matched = report.exit_code in (ExitCode.OK, ExitCode.REJECTS) and not dry_run
+        if matched and config.identity.enabled:
+            from hub.identity.resolve import match_all  # after the streams land
+
+            identity = match_all(store, config).summary()
     _print_report(report, as_json, identity)
     ctx.exit(int(report.exit_code))
 
@@ -154,6 +171,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
                 "",
                 "",
                 "",
+                run["host"],
                 run["error"] or "",
             )
         )
@@ -170,6 +188,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
                     s["updated"],
                     s["deleted"],
                     s["rejected"],
+                    s.get("worker") or "",
                     s["error"] or "",
                 )
             )
@@ -186,6 +205,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
             "updated",
             "deleted",
             "rejected",
+            "host / worker",
             "error",
         ],
         rows,

@@ -91,6 +91,20 @@ def sync_sources(run: DemoRun) -> None:
         )
 
 
+def resolve_identity(run: DemoRun) -> None:
+    from hub.identity.resolve import match_all
+
+    config = run.config
+    report = match_all(Store(config.store_url()), config)
+    m, c = report.entities["managers"], report.entities["customers"]
+    review = m.review + c.review
+    run.lines.append(
+        f"identity: {m.merged_records} manager records are {m.unified} people, "
+        f"{c.merged_records} customer records are {c.unified} companies "
+        f"(`hub identity list --merged`); {review} pairs to review (`hub identity review`)"
+    )
+
+
 def run_rules(run: DemoRun) -> None:
     from hub.rules.engine import RuleEngine
 
@@ -156,6 +170,7 @@ STEPS: list[Callable[[DemoRun], None]] = [
     start_fakes,
     write_files,
     sync_sources,
+    resolve_identity,
     run_rules,
     write_back,
     write_report,

@@ -41,9 +41,9 @@ def block_keys(c: Candidate) -> list[str]:
     blocks = []
     if c.name:
         blocks.append("n:" + c.name)
-        if len(c.name) >= 4:
-            blocks.append("h:" + c.name[:3])
-            blocks.append("t:" + c.name[-3:])
+        if len(c.name) >= 5:
+            blocks.append("h:" + c.name[:4])
+            blocks.append("t:" + c.name[-4:])
     if c.pinyin and c.pinyin != c.name:
         blocks.append("p:" + c.pinyin)
     if c.email:
@@ -51,6 +51,18 @@ def block_keys(c: Candidate) -> list[str]:
         if len(local) >= 3:
             blocks.append("e:" + local)
     return blocks
+
+
+TYPO_BLOCKS = ("h:", "t:")
+"""Blocks that only catch typos (the first or last four characters of a name)."""
+
+TYPO_BLOCK_RECORDS = 50
+"""Typo blocks larger than this are not compared: a common beginning or
+ending (an industry word) says nothing."""
+
+
+def is_typo_block(value: str) -> bool:
+    return value.startswith(TYPO_BLOCKS)
 
 
 def digest(value: str) -> str:

@@ -19,6 +19,8 @@ _SPACE_PUNCT = re.compile(r"[\s\-_.,，。·・()（）\[\]【】'\"/\\&+:;!?#*@
 _NON_DIGIT = re.compile(r"\D+")
 _CN_MOBILE = re.compile(r"^(?:00)?(?:86)?(1[3-9]\d{9})$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CODE_SEPARATORS = re.compile(r"[\s\-]+")
+_USCC = re.compile(r"^\d{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}$")
 
 COMPANY_SUFFIXES = tuple(
     sorted(
@@ -114,10 +116,11 @@ def employee_number(value: str | None) -> str | None:
 def credit_code(value: str | None) -> tuple[str | None, bool]:
     """(the code with case, blanks and full width normalised, valid?). The
     GB 32100 check character decides validity (python-stdnum)."""
-    found = re.sub(r"[\s\-]+", "", text(value)).upper()
+    found = _CODE_SEPARATORS.sub("", text(value)).upper()
     if not found:
         return None, False
-    return found, bool(uscc.is_valid(found))
+    # the format check of stdnum's validate(), then its check character
+    return found, bool(_USCC.match(found)) and uscc.calc_check_digit(found) == found[-1]
 
 
 def company_name(value: str | None) -> str:

@@ -42,10 +42,6 @@ from hub.store.tables import BOOKKEEPING, entity_tables, unified_tables
 
 log = logging.getLogger(__name__)
 
-OVERLAP = dt.timedelta(minutes=5)
-"""Records synced this long before the last match are looked at again (a
-sync committing while the match read)."""
-
 CHUNK = 2000
 
 
@@ -123,7 +119,7 @@ def _touched(conn: Connection, entity: str, since: dt.datetime | None) -> set[st
     m = identity_members
     found: set[str] = set()
     if since is not None:
-        found.update(conn.execute(select(t.c.id).where(t.c.synced_at > since - OVERLAP)).scalars())
+        found.update(conn.execute(select(t.c.id).where(t.c.synced_at > since)).scalars())
     found.update(
         conn.execute(
             select(t.c.id)
@@ -280,8 +276,9 @@ def _expand(
     rules: list[dict[str, Any]],
 ) -> tuple[set[str], list[Candidate], dict[str, set[str]], dict[str, int]]:
     """The records a change can affect: the seeds, whatever shares a usable
-    key or block with them, the clusters of all those and the records
-    people's decisions tie to them, until nothing new comes in."""
+    key or block with them (one hop), and then the whole clusters of all those
+    and the records people's decisions tie to them, until nothing new comes in.
+    Edges inside a cluster are re-derived from its members, so one hop is enough."""
     by_record: dict[str, list[str]] = defaultdict(list)
     for d in rules:
         by_record[d["a_id"]].append(d["b_id"])
@@ -292,20 +289,32 @@ def _expand(
     fresh: dict[str, set[str]] = {}
     frontier = set(seeds)
     scope = set(seeds)
+    first = True
     while frontier:
         seen_ids |= frontier
         loaded = {c.id: c for c in load(conn, entity, settings, frontier)}
         records.update(loaded)
         digests: set[str] = set()
+        typo: set[str] = set()
         for cid in frontier:
             if cid in loaded:
                 fresh[cid] = _digests_of(loaded[cid], entity, settings)
                 digests |= fresh[cid]
+                typo.update(
+                    K.block_digest(b) for b in K.block_keys(loaded[cid]) if K.is_typo_block(b)
+                )
         for values in _stored_digests(conn, entity, frontier - set(loaded)).values():
             digests |= values
-        usable = {v for v, n in _digest_counts(conn, entity, digests).items() if n <= cap}
-        usable |= digests - set(_digest_counts(conn, entity, digests))
-        near = _holders(conn, entity, usable) | _cluster_mates(conn, entity, frontier)
+        near = _cluster_mates(conn, entity, frontier)
+        if first:  # one hop through keys and blocks; then only whole clusters
+            stored_counts = _digest_counts(conn, entity, digests)
+            usable = {
+                v
+                for v in digests
+                if stored_counts.get(v, 0) <= (K.TYPO_BLOCK_RECORDS if v in typo else cap)
+            }
+            near |= _holders(conn, entity, usable)
+            first = False
         for cid in list(frontier):
             near.update(by_record.get(cid, ()))
         frontier = near - seen_ids
@@ -432,7 +441,10 @@ def _cluster(
     for value, members in blocks.items():
         if len(members) < 2:
             continue
-        if counts.get(K.block_digest(value), len(members)) > settings.max_block_records:
+        cap = K.TYPO_BLOCK_RECORDS if K.is_typo_block(value) else settings.max_block_records
+        if counts.get(K.block_digest(value), len(members)) > cap:
+            if K.is_typo_block(value):
+                continue  # common beginnings and endings are expected: not an issue
             issues.append(
                 {"kind": "oversized_block", "key": value.partition(":")[0],
                  "value": f"{len(members)} records", "hub_id": None, "records": len(members)}
@@ -445,7 +457,14 @@ def _cluster(
                     pairs.add((i, j) if i < j else (j, i))
     scored: list[tuple[float, int, int, dict[str, float]]] = []
     for i, j in pairs:
-        p, w = score(records[i], records[j], entity)
+        a, b = records[i], records[j]
+        if a.name and a.name == b.name:
+            name_count = counts.get(K.block_digest("n:" + a.name), 0)
+        elif a.pinyin and a.pinyin == b.pinyin:
+            name_count = counts.get(K.block_digest("p:" + a.pinyin), 0)
+        else:
+            name_count = 0
+        p, w = score(a, b, entity, name_count)
         if p >= settings.review_threshold:
             scored.append((p, i, j, w))
     scored.sort(key=lambda s: (-s[0], records[s[1]].id, records[s[2]].id))

@@ -25,11 +25,22 @@ def name_similarity(a: Candidate, b: Candidate) -> float:
     return best
 
 
-def weights(a: Candidate, b: Candidate, entity: str) -> dict[str, float]:
-    """The match weight of each comparison that says something."""
+RARE_NAME = 3
+"""A company name shared by at most this many records (one per source) is
+rare: its agreement weighs more, as term-frequency adjustment does in Splink.
+Never for people: two people with the same name and nothing else in common
+stay two (at most a pair to review)."""
+
+
+def weights(a: Candidate, b: Candidate, entity: str, name_count: int = 0) -> dict[str, float]:
+    """The match weight of each comparison that says something. `name_count`:
+    how many records share the agreeing name (0: unknown)."""
     w: dict[str, float] = {}
     sim = name_similarity(a, b)
-    if sim >= 0.999:
+    company = entity == "customers" and not (a.pinyin or b.pinyin)
+    if sim >= 0.999 and company and 0 < name_count <= RARE_NAME:
+        w["rare name equal"] = 9.5
+    elif sim >= 0.999:
         w["name equal"] = 5.0
     elif sim >= 0.9:
         w["name ≈"] = 3.5
@@ -71,7 +82,9 @@ def probability(total: float) -> float:
     return 1.0 / (1.0 + 2.0 ** -(PRIOR + total))
 
 
-def score(a: Candidate, b: Candidate, entity: str) -> tuple[float, dict[str, float]]:
+def score(
+    a: Candidate, b: Candidate, entity: str, name_count: int = 0
+) -> tuple[float, dict[str, float]]:
     """(match probability, weights)."""
-    w = weights(a, b, entity)
+    w = weights(a, b, entity, name_count)
     return probability(sum(w.values())), w

@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hub.model import ENTITIES
+
 MANAGER_KEYS = ("email", "phone", "employee_number")
 CUSTOMER_KEYS = ("credit_code", "phone", "email", "domain_name")
 
@@ -68,6 +70,11 @@ class IdentitySettings(BaseModel):
         if self.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"default_region: unknown region {self.default_region!r}")
         self.default_region = self.default_region.upper()
+        for entity, rules in (("managers", self.managers), ("customers", self.customers)):
+            known = set(ENTITIES[entity].model_fields) - {"id", "source", "source_id"}
+            for name in rules.fields:
+                if name not in known:
+                    raise ValueError(f"{entity}.fields: {name!r} is not a field of {entity}")
         return self
 
     def survivorship(self, entity: str) -> Survivorship:

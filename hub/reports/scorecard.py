@@ -14,8 +14,9 @@ from hub.rules.tables import rule_measures
 
 def build(source: ReportSource) -> Report:
     m = rule_measures
+    columns = [c for c in m.c if c.name != "trace"]  # traces are the statement's: not read here
     rows = source.conn.execute(
-        select(m).where(m.c.run_id == source.run.id).order_by(m.c.rule, m.c.id)
+        select(*columns).where(m.c.run_id == source.run.id).order_by(m.c.rule, m.c.id)
     ).all()
     scores: dict[str, Any] = {}
     kpis: dict[str, dict[str, Any]] = defaultdict(dict)

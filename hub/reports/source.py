@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from hub.errors import ConfigError
+from hub.identity.tables import identity_members
 from hub.masking import mask_name
 from hub.rules import ledger
 from hub.store.tables import entity_tables
@@ -105,6 +106,19 @@ class ReportSource:
         ).all()
         if not rows:
             raise ConfigError(f"--manager {text}: no such manager in the store")
+        if len(rows) > 1 and (self.run.settings or {}).get("identity") == "unified":
+            # the same person in several connections is one unified manager
+            mm = identity_members
+            unified = {
+                u or i
+                for i, u in self.conn.execute(
+                    select(m.c.id, mm.c.unified_id)
+                    .outerjoin(mm, (mm.c.entity == "managers") & (mm.c.hub_id == m.c.id))
+                    .where(m.c.id.in_([r[0] for r in rows]))
+                )
+            }
+            if len(unified) == 1:
+                return unified.pop()
         if len(rows) > 1:
             raise ConfigError(f"--manager {text}: matches {len(rows)} managers; use the hub id")
         return rows[0][0]

@@ -9,12 +9,16 @@ of lines (section, item, step, value, note) so nothing is lost.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from hub.identity.tables import identity_members
+from hub.periods import parse_period
 from hub.reports.output import Report, Section, amount, number, percent, priced
 from hub.reports.source import ReportSource
 from hub.rules.tables import rule_awards, rule_earnings, rule_measures, rule_payables
+from hub.store.tables import entity_tables
 
 
 def build(source: ReportSource, manager_id: str) -> Report:
@@ -112,6 +116,7 @@ def build(source: ReportSource, manager_id: str) -> Report:
                 "note": row.reason,
             }
         )
+    behind = _behind(source, manager_id)
     meta = {"manager": who.ref, "name": who.name, "team": who.team, **source.meta()}
     notes = source.notes()
     if not (goals or earnings or payables or awards):
@@ -167,9 +172,68 @@ def build(source: ReportSource, manager_id: str) -> Report:
                 display={"earned_to_date": amount, "paid_to_date": amount, "payable": amount},
             ),
             Section("awards", ["award", "reason", "value"], awards, title="Awards"),
+            Section(
+                "sources",
+                ["record", "connection", "source_id", "occurred_at", "amount", "currency"],
+                behind,
+                title="Source records behind the numbers (the manager's records, then the "
+                "period's orders credited to them)",
+                display={"amount": priced},
+            ),
         ],
         notes=notes,
     )
+
+
+MAX_SOURCE_LINES = 1000
+
+
+def _behind(source: ReportSource, manager_id: str) -> list[dict[str, Any]]:
+    """The manager's records in every connection (one unified manager may be
+    several), and the orders of the period credited to any of them."""
+    conn, run = source.conn, source.run
+    unified = (run.settings or {}).get("identity", "by_connection") == "unified"
+    mm, t, a, c = (
+        identity_members,
+        entity_tables["managers"],
+        entity_tables["activities"],
+        entity_tables["customers"],
+    )
+    ids = [manager_id]
+    if unified:
+        ids = list(
+            conn.execute(
+                select(mm.c.hub_id).where(mm.c.entity == "managers", mm.c.unified_id == manager_id)
+            ).scalars()
+        ) or [manager_id]
+    out: list[dict[str, Any]] = [
+        {"record": "manager", "connection": r.source, "source_id": r.source_id}
+        for r in conn.execute(
+            select(t.c.source, t.c.source_id).where(t.c.id.in_(ids)).order_by(t.c.source)
+        )
+    ]
+    start, end = parse_period(run.period).bounds(ZoneInfo(run.timezone))
+    end = min(end, run.evaluated_at)
+    owner = select(c.c.owner_id).where(c.c.id == a.c.customer_id).scalar_subquery()
+    credited = func.coalesce(a.c.manager_id, owner)
+    orders = conn.execute(
+        select(a.c.source, a.c.source_id, a.c.occurred_at, a.c.amount, a.c.currency)
+        .where(
+            a.c.kind == "order",
+            a.c.deleted_at.is_(None),
+            a.c.occurred_at >= start,
+            a.c.occurred_at < end,
+            credited.in_(ids),
+        )
+        .order_by(a.c.occurred_at, a.c.source, a.c.source_id)
+        .limit(MAX_SOURCE_LINES)
+    )
+    out += [
+        {"record": "order", "connection": r.source, "source_id": r.source_id,
+         "occurred_at": r.occurred_at, "amount": r.amount, "currency": r.currency}
+        for r in orders
+    ]  # fmt: skip
+    return out
 
 
 def _trace(lines: list[dict[str, Any]], section: str, item: str, trace: list[Any]) -> None:

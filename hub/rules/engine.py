@@ -28,6 +28,7 @@ from sqlalchemy import Connection, insert, select, update
 from hub import __version__, secrets
 from hub.config import HubConfig
 from hub.errors import ConfigError, HubError
+from hub.identity.views import unified_views
 from hub.masking import mask_text
 from hub.periods import Period
 from hub.plugins import Registry
@@ -141,7 +142,10 @@ class RuleEngine:
         as_of: dt.datetime | None = None,
         *,
         now: dt.datetime | None = None,
+        by_connection: bool = False,
     ) -> RunReport:
+        """Run the enabled rules for a period. They see unified managers and
+        customers (`hub.identity.views`) unless `by_connection`."""
         definitions, rules = self.plan()
         if not rules:
             raise ConfigError(
@@ -180,6 +184,7 @@ class RuleEngine:
                     settings={
                         "definitions": definitions.model_dump(mode="json"),
                         "currency_rates": {k: str(v) for k, v in converter.rates.items()},
+                        "identity": "by_connection" if by_connection else "unified",
                     },
                     counts={},
                     hub_version=__version__,
@@ -193,6 +198,7 @@ class RuleEngine:
             earnings: list[tuple[str, Earning]] = []
             plan_periods: dict[str, set[str]] = defaultdict(set)
             memo: dict[Any, Any] = {}
+            tables = None if by_connection else unified_views()
             stage, seen_measures, seen_earnings = None, [], []
             for rule in rules:
                 if rule.spec.stage != stage:  # a rule sees what earlier stages produced
@@ -217,6 +223,7 @@ class RuleEngine:
                         zone=zone,
                         rule=rule.name,
                         memo=memo,
+                        tables=tables,
                     ),
                     reads=frozenset(rule.spec.reads),
                     ledger=ledger.Ledger(conn) if "ledger" in rule.spec.reads else None,

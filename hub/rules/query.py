@@ -66,8 +66,13 @@ class Query:
         zone: Any,
         rule: str = "",
         memo: dict[Any, Any] | None = None,
+        tables: dict[str, FromClause] | None = None,
     ) -> None:
         self.conn = conn
+        self.tables: dict[str, Any] = dict(entity_tables) if tables is None else tables
+        """The entity tables, or their unified views (`hub.identity.views`)."""
+        self.unified = tables is not None
+        """Rules see unified managers and customers (not `--by-connection`)."""
         self.reads = frozenset(reads)
         self.definitions = definitions
         self.converter = converter
@@ -95,7 +100,32 @@ class Query:
             raise ConfigError(
                 f"rule {self.rule!r} reads {entity!r} without declaring it in RuleSpec.reads"
             )
-        return entity_tables[entity]
+        return self.tables[entity]
+
+    def undecided(self, entity: str) -> list[tuple[str, str, float]]:
+        """(unified id, unified id, match probability) of the pairs identity
+        left for a person to decide (`hub identity review`); none per connection."""
+        if not self.unified:
+            return []
+        from hub.identity.tables import identity_members as m
+        from hub.identity.tables import identity_review as r
+
+        ma, mb = m.alias("review_a"), m.alias("review_b")
+        statement = (
+            select(
+                func.coalesce(ma.c.unified_id, r.c.a_id),
+                func.coalesce(mb.c.unified_id, r.c.b_id),
+                r.c.score,
+            )
+            .select_from(
+                r.outerjoin(ma, (ma.c.entity == entity) & (ma.c.hub_id == r.c.a_id)).outerjoin(
+                    mb, (mb.c.entity == entity) & (mb.c.hub_id == r.c.b_id)
+                )
+            )
+            .where(r.c.entity == entity)
+            .order_by(r.c.a_id, r.c.b_id)
+        )
+        return [(a, b, s) for a, b, s in self.conn.execute(statement) if a != b]
 
     def rows(self, statement: Select[Any]) -> Iterator[Row[Any]]:
         """Run a select and iterate its rows."""
@@ -150,14 +180,14 @@ class Query:
         """Activities joined so each one is credited: to its manager, or else
         to the customer's owner; for `group="team"` to that manager's team."""
         a = self.table("activities")
-        customers = entity_tables["customers"]
+        customers = self.tables["customers"]
         # COALESCE stops at the first value: the owner is only looked up for
         # the few activities that name no manager
         owner = select(customers.c.owner_id).where(customers.c.id == a.c.customer_id)
         manager = func.coalesce(a.c.manager_id, owner.scalar_subquery())
         joined: FromClause = a
         if group == "team":
-            managers = entity_tables["managers"]
+            managers = self.tables["managers"]
             joined = joined.join(managers, managers.c.id == manager)
             return joined, managers.c.team
         return joined, manager
@@ -166,7 +196,7 @@ class Query:
         """Customers keyed by their owner (or the owner's team)."""
         c = self.table("customers")
         if group == "team":
-            managers = entity_tables["managers"]
+            managers = self.tables["managers"]
             return c.join(managers, managers.c.id == c.c.owner_id), managers.c.team
         return c, c.c.owner_id
 

@@ -95,6 +95,10 @@ rule_findings = Table(
     Column("evidence", json_type(), nullable=False),
     Column("suggested_action", Text),
     Index("ix_rule_findings_run_id_rule_status", "run_id", "rule", "status"),
+    # one team's or one manager's findings (the dashboard); covers its per-rule summary
+    Index(
+        "ix_rule_findings_subject_id_run_id_rule_status", "subject_id", "run_id", "rule", "status"
+    ),
 )
 
 rule_earnings = Table(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
-SCHEMA_VERSION = "0007"
+SCHEMA_VERSION = "0008"
 """The newest migration's revision; `tests/test_store.py` checks it against
 alembic, so a new migration must update it."""
 
@@ -188,6 +188,8 @@ def _configure_sqlite(engine: Engine) -> None:
         _use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL
         cursor.execute("PRAGMA cache_size = -32768")  # 32 MiB
+        # batches are staged in memory (hub.store.staging), not in temporary files
+        cursor.execute("ATTACH DATABASE ':memory:' AS hub_stage")
         # Temporary B-trees (the sorts of an index rebuilt after a bulk load) stay
         # on disk: in memory they grew the peak RSS with the table (282 MB at 1M rows).
         cursor.close()

@@ -23,6 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
     Connection,
     Table,
@@ -44,7 +45,7 @@ from sqlalchemy.engine import Dialect
 from hub.adapters.contract import Tombstone
 from hub.columns import to_table
 from hub.model import ENTITIES, Record, reference_fields
-from hub.store.staging import column_values
+from hub.store.staging import StagingTable
 from hub.store.tables import entity_tables, links, seen
 from hub.store.types import UTCDateTime
 
@@ -125,64 +126,50 @@ class RecordWriter:
         ]
         self._time_writer = UTCDateTime.writer(dialect_name) or (lambda v: v)
 
-        # The upsert: row values by name; reference hub ids looked up in links.
-        values: dict[str, Any] = {name: bindparam(name) for name in (*_KEYS, *self.fields)}
-        constants: dict[str, Any] = {}
+        # A batch is staged, then written by one statement per target table,
+        # all reading the staging table: links, the upsert (reference hub ids
+        # looked up in links; a row is rewritten only when its content
+        # changed, compared column by column in SQL) and seen.
+        self.staging = StagingTable(dialect_name, entity, self.fields)
+        p = "?" if dialect_name == "sqlite" else "%s"
+        distinct = "IS NOT" if dialect_name == "sqlite" else "IS DISTINCT FROM"
+        stage = self.staging.name
+        self._links_sql = (
+            f"INSERT INTO links (connection, entity, source_id, hub_id, linked_at) "
+            f"SELECT {p}, {p}, s.source_id, s.id, {p} FROM {stage} s WHERE true "
+            f"ON CONFLICT DO NOTHING"
+        )
+        targets = ["id", "source", "source_id", *self.fields]
+        sources = ["s.id", p, "s.source_id", *(f"s.{name}" for name in self.fields)]
+        constants: list[Any] = [connection]
         for source_field, hub_field, target in refs:
-            constants[f"ref_conn_{hub_field}"] = reference_sources.get(target, connection)
-            constants[f"ref_entity_{hub_field}"] = target
-            values[hub_field] = (
-                select(links.c.hub_id)
-                .where(
-                    links.c.connection == bindparam(f"ref_conn_{hub_field}"),
-                    links.c.entity == bindparam(f"ref_entity_{hub_field}"),
-                    links.c.source_id == bindparam(source_field),
-                )
-                .scalar_subquery()
+            targets.append(hub_field)
+            sources.append(
+                f"(SELECT l.hub_id FROM links l WHERE l.connection = {p} AND l.entity = {p} "
+                f"AND l.source_id = s.{source_field})"
             )
-        for name in ("stream", "first_synced_at", "synced_at"):
-            values[name] = bindparam(name)
-        insert = _insert(dialect_name, self.table).values(values)
-        excluded = insert.excluded
-        changing = [*self.fields, *ref_hub_fields, "stream"]
-        watched = [*self.fields, "stream"]  # a row is rewritten only when its content changed
-        upsert = insert.on_conflict_do_update(
-            index_elements=["source", "source_id"],
-            set_={name: excluded[name] for name in (*changing, "synced_at")},
-            where=or_(*(self.table.c[n].is_distinct_from(excluded[n]) for n in watched)),
+            constants += [reference_sources.get(target, connection), target]
+        targets += ["stream", "first_synced_at", "synced_at"]
+        sources += [p, p, p]
+        changing = [*self.fields, *ref_hub_fields, "stream", "synced_at"]
+        watched = [*self.fields, "stream"]
+        self._upsert_sql = (
+            f"INSERT INTO {entity} ({', '.join(targets)}) "
+            f"SELECT {', '.join(sources)} FROM {stage} s WHERE true "
+            f"ON CONFLICT (source, source_id) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in changing)
+            + " WHERE "
+            + " OR ".join(f"{entity}.{name} {distinct} excluded.{name}" for name in watched)
         )
-        compiled = upsert.compile(dialect=dialect)
-        self._upsert_sql = str(compiled)
-        # Row layout: keys, fields, bookkeeping, then constants.
-        layout = [
-            *_KEYS,
-            *self.fields,
-            "stream",
-            "first_synced_at",
-            "synced_at",
-        ]
-        self._constants = tuple(constants.values())
-        layout += list(constants)
-        position = {name: i for i, name in enumerate(layout)}
-        order = [position[name] for name in compiled.positiontup or ()]
-        self._arrange = itemgetter(*order)
-
-        link_insert = (
-            _insert(dialect_name, links)
-            .values(
-                connection=bindparam("connection"),
-                entity=bindparam("entity"),
-                source_id=bindparam("source_id"),
-                hub_id=bindparam("hub_id"),
-                linked_at=bindparam("linked_at"),
-            )
-            .on_conflict_do_nothing()
-        )
-        compiled_links = link_insert.compile(dialect=dialect)
-        self._links_sql = str(compiled_links)
-        link_layout = ["connection", "entity", "source_id", "hub_id", "linked_at"]
-        self._arrange_link = itemgetter(
-            *(link_layout.index(n) for n in compiled_links.positiontup or ())
+        self._constants = tuple(constants)
+        self._seen_sql = (
+            f"INSERT INTO seen (connection, stream, source_id, generation, digest) "
+            f"SELECT {p}, {p}, s.source_id, {p}, "
+            f"CASE WHEN s.deleted_at IS NULL THEN s.hub_digest END FROM {stage} s WHERE true "
+            f"ON CONFLICT (connection, stream, source_id) DO UPDATE SET "
+            f"generation = excluded.generation, digest = excluded.digest "
+            f"WHERE seen.generation <> excluded.generation "
+            f"OR seen.digest {distinct} excluded.digest"
         )
 
         # Every source id a read sees is stamped in the narrow `seen` table
@@ -264,42 +251,26 @@ class RecordWriter:
         """Insert or update a batch: a table of `hub.columns.arrow_schema`
         (conformed) or model objects. `digests` (source id -> digest of the
         source row) are stored with them, see `stored_digests`."""
-        table = self.as_table(records)
+        table = _last_of_each(self.as_table(records))
         if not table.num_rows:
             return UpsertCounts()
-        digests = digests or {}
-        connection, entity, stream = self.connection, self.entity, self.stream
+        connection, entity = self.connection, self.entity
         stamp = self._time_writer(now)
-        tail = (stream, stamp, stamp, *self._constants)
-        arrange = self._arrange
-        arrange_link = self._arrange_link
         source_ids = table.column("source_id").to_pylist()
         hub_ids = [hub_id(connection, entity, sid) for sid in source_ids]
-        columns = column_values(table, self.fields, self.dialect_name)
-        rows = [
-            arrange((hid, connection, sid, *values, *tail))
-            for hid, sid, *values in zip(hub_ids, source_ids, *columns, strict=True)
-        ]
-        link_params = [
-            arrange_link((connection, entity, sid, hid, stamp))
-            for sid, hid in zip(source_ids, hub_ids, strict=True)
-        ]
-        inserted = conn.exec_driver_sql(self._links_sql, link_params).rowcount
-        written = conn.exec_driver_sql(self._upsert_sql, rows).rowcount
+        digest_of = digests.get if digests else None
+        seen_digests = [digest_of(s) for s in source_ids] if digest_of else [None] * len(hub_ids)
+        self.staging.load(conn, table, hub_ids, seen_digests)
+        inserted = conn.exec_driver_sql(self._links_sql, (connection, entity, stamp)).rowcount
+        written = conn.exec_driver_sql(
+            self._upsert_sql, (*self._constants, self.stream, stamp, stamp)
+        ).rowcount
         # a tombstoned record keeps no digest: should it come back, it is mapped again
-        deleted = table.column("deleted_at").is_valid().to_pylist()
-        self.mark_seen(
-            conn,
-            [
-                (sid, None if gone else digests.get(sid))
-                for sid, gone in zip(source_ids, deleted, strict=True)
-            ],
-            generation,
-        )
+        conn.exec_driver_sql(self._seen_sql, (connection, self.stream, generation))
         return UpsertCounts(
             inserted=inserted,
             updated=max(written - inserted, 0),
-            unchanged=max(len(rows) - written, 0),
+            unchanged=max(table.num_rows - written, 0),
         )
 
     def as_table(self, records: Sequence[Record] | pa.Table) -> pa.Table:
@@ -425,6 +396,19 @@ class RecordWriter:
             )
         )
         return result.rowcount
+
+
+def _last_of_each(table: pa.Table) -> pa.Table:
+    """The batch with one row per source id, the last one (a source may list
+    a record twice in one page; PostgreSQL refuses to update a row twice in
+    one statement, and the last version is the one a row-by-row write kept)."""
+    ids = table.column("source_id")
+    if pc.count_distinct(ids).as_py() == table.num_rows:
+        return table
+    numbered = pa.table({"source_id": ids, "row": pa.array(range(table.num_rows), pa.int64())})
+    last = numbered.group_by("source_id", use_threads=False).aggregate([("row", "max")])
+    keep = last.column("row_max")
+    return table.take(pc.take(keep, pc.sort_indices(keep)))  # in the batch's order
 
 
 def refresh_statistics(conn: Connection, *tables: Table) -> None:

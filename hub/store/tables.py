@@ -106,6 +106,13 @@ entity_tables: dict[str, Table] = {name: _entity_table(m) for name, m in ENTITIE
 
 Index("ix_activities_occurred_at", entity_tables["activities"].c.occurred_at)
 Index("ix_goals_period", entity_tables["goals"].c.period_start, entity_tables["goals"].c.period_end)
+_customers = entity_tables["customers"]
+Index(  # the dashboard's customers page: live customers counted, listed and filtered by tier
+    "ix_customers_tier_live",
+    _customers.c.tier,
+    sqlite_where=_customers.c.deleted_at.is_(None),
+    postgresql_where=_customers.c.deleted_at.is_(None),
+)
 
 links = Table(
     "links",
@@ -177,6 +184,7 @@ run_streams = Table(
     Column("unresolved", Integer, nullable=False, default=0),
     Column("batches", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("worker", String(255)),  # the engine worker that ran it (None: the run's own process)
 )
 
 rejects = Table(
@@ -221,6 +229,7 @@ leases = Table(
 )
 
 import hub.actions.tables  # noqa: E402  (the actions outbox too)
+import hub.engine.tables  # noqa: E402  (so do the engine's)
 import hub.identity.tables  # noqa: E402  (identity shares this metadata)
 import hub.rules.tables  # noqa: E402  (rule results share this metadata)
 import hub.web.tables  # noqa: E402, F401  (the dashboard's users and inquiries)

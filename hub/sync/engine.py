@@ -298,6 +298,13 @@ class SyncEngine:
             self._stream_done(sync, run)
         return stop
 
+    def sync_streams(
+        self, adapter: Adapter, group: list[StreamSync], run: RunInfo
+    ) -> StreamResult | None:
+        """Read and commit streams of one connection inside a run someone else
+        started and holds the lease of (an engine task, `hub.engine.tasks`)."""
+        return self._sync_group(adapter, group, run)
+
     def _commit(self, sync: StreamSync, batch: Batch, run: RunInfo) -> bool:
         """Commit one batch; False (and the stream failed) if that went wrong."""
         try:

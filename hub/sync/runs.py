@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, desc, select, update
 
 from hub import __version__, secrets
+from hub.store.database import dialect_insert
 from hub.store.tables import run_streams, runs
 
 COUNTERS = ("read", "inserted", "updated", "unchanged", "deleted", "rejected", "batches")
@@ -70,18 +71,31 @@ def mark_abandoned(conn: Connection, run_id: int, reason: str, now: dt.datetime)
 
 
 def start_stream(
-    conn: Connection, run_id: int, connection: str, stream: str, entity: str, now: dt.datetime
+    conn: Connection,
+    run_id: int,
+    connection: str,
+    stream: str,
+    entity: str,
+    now: dt.datetime,
+    worker: str | None = None,
 ) -> None:
+    """Mark the stream running. Starting it again in the same run (an engine task
+    delivered twice, or retried) keeps the counts already committed."""
+    insert = dialect_insert(conn, run_streams).values(
+        run_id=run_id,
+        connection=connection,
+        stream=stream,
+        entity=entity,
+        status="running",
+        started_at=now,
+        worker=worker,
+        **dict.fromkeys((*COUNTERS, "unresolved"), 0),
+    )
+    again: dict[str, Any] = {"status": "running", "finished_at": None, "error": None}
+    if worker is not None:
+        again["worker"] = worker
     conn.execute(
-        run_streams.insert().values(
-            run_id=run_id,
-            connection=connection,
-            stream=stream,
-            entity=entity,
-            status="running",
-            started_at=now,
-            **dict.fromkeys((*COUNTERS, "unresolved"), 0),
-        )
+        insert.on_conflict_do_update(index_elements=["run_id", "connection", "stream"], set_=again)
     )
 
 

@@ -99,7 +99,11 @@ class LoginLimiter:
 
     def failed(self, key: tuple[str, str]) -> None:
         with self._lock:
-            self._failed[key].append(time.monotonic())
+            now = time.monotonic()
+            self._failed[key].append(now)
+            if len(self._failed) > 10_000:  # many names tried: forget the expired ones
+                for old in [k for k, v in self._failed.items() if v[-1] < now - self.window]:
+                    del self._failed[old]
 
     def succeeded(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -550,16 +554,32 @@ def sync_api(view: View) -> dict[str, Any]:
 
 
 def identity(view: View) -> Page:
-    """The identity review queue, once `hub.identity` exists."""
-    queue = None
-    if _has_identity():
-        import hub.identity as identity_module
+    """The identity review queue (admins), once `hub.identity` is installed."""
+    if not _has_identity():
+        return Page("identity_review.html", {"queue": [], "available": False})
+    from hub.web import identity as review
 
-        review = getattr(identity_module, "review_queue", None)
-        if callable(review):
-            with view.read() as conn:
-                queue = review(conn)
-    return Page("identity.html", {"queue": queue, "available": queue is not None})
+    with view.read() as conn:
+        queue = review.queue(conn, view.scope)
+    return Page("identity_review.html", {"queue": queue, "available": True})
+
+
+def identity_decide(view: View) -> Response:
+    if not _has_identity():
+        raise NotFound("identity resolution is not installed")
+    from hub.web import identity as review
+
+    form = view.request.state.form
+    review.decide(
+        view.app.store,
+        view.app.config,
+        view.scope,
+        str(form.get("entity", "")),
+        str(form.get("a", "")),
+        str(form.get("b", "")),
+        str(form.get("decision", "")),
+    )
+    return RedirectResponse("/identity", status_code=303)
 
 
 def set_language(view: View) -> Response:
@@ -660,6 +680,12 @@ def _routes() -> list[Route | Mount]:
         ),
         Route("/sync", page(ADMIN)(sync), name="sync"),
         Route("/identity", page(ADMIN)(identity), name="identity"),
+        Route(
+            "/identity/decide",
+            page(ADMIN)(identity_decide),
+            methods=["POST"],
+            name="identity_decide",
+        ),
         Route("/api/overview", page(STAFF, api=True)(overview_api), name="api_overview"),
         Route("/api/managers/{ref}", page(ALL, api=True)(manager_api), name="api_manager"),
         Route("/api/findings", page(ALL, api=True)(findings_api), name="api_findings"),

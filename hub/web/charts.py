@@ -40,13 +40,14 @@ def ranked(cards: list[dict[str, Any]], t: Locale, top: int = 40) -> dict[str, A
         for c in shown
     ][::-1]
     return _base(
-        grid={"left": 90, "right": 30, "top": 10, "bottom": 30},
+        grid={"left": 90, "right": 30, "top": 20, "bottom": 30},
         xAxis={"type": "value", "axisLabel": {"formatter": "{value}%"}},
         yAxis={"type": "category", "data": names},
         series=[
             {
                 "type": "bar",
                 "name": t.t("score"),
+                "barMaxWidth": 28,
                 "data": values,
                 "markLine": {
                     "symbol": "none",
@@ -77,16 +78,29 @@ def trend(data: dict[str, Any], t: Locale) -> dict[str, Any]:
     )
 
 
+def _level(share: Any) -> str:
+    """Green at or above goal, amber from 60 %, red below."""
+    if share is None:
+        return "#94a3b8"
+    share = Decimal(share)
+    return "#16a34a" if share >= 1 else "#f59e0b" if share >= Decimal("0.6") else "#dc2626"
+
+
+def _bar(share: Any) -> dict[str, Any]:
+    return {"value": _pct(share), "itemStyle": {"color": _level(share)}}
+
+
 def kpis(goals: list[dict[str, Any]], t: Locale) -> dict[str, Any]:
     return _base(
-        grid={"left": 110, "right": 30, "top": 10, "bottom": 30},
+        grid={"left": 110, "right": 30, "top": 20, "bottom": 30},
         xAxis={"type": "value", "axisLabel": {"formatter": "{value}%"}},
-        yAxis={"type": "category", "data": [g["metric"] for g in goals]},
+        yAxis={"type": "category", "data": [t.t(g["metric"]) for g in goals]},
         series=[
             {
                 "type": "bar",
                 "name": t.t("attainment"),
-                "data": [_pct(g["attainment"]) for g in goals],
+                "barMaxWidth": 36,
+                "data": [_bar(g["attainment"]) for g in goals],
                 "markLine": {
                     "symbol": "none",
                     "data": [{"xAxis": 100}],

@@ -540,7 +540,7 @@ def customers(
         )
         .select_from(c.outerjoin(m, m.c.id == c.c.owner_id))
         .where(*where)
-        .order_by(c.c.name, c.c.id)
+        .order_by(c.c.source, c.c.source_id)  # the unique index: no sort of the whole table
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -569,7 +569,10 @@ def customers(
     tiers = [
         t
         for (t,) in conn.execute(
-            select(c.c.tier).where(c.c.tier.is_not(None)).distinct().order_by(c.c.tier)
+            select(c.c.tier)
+            .where(c.c.tier.is_not(None), c.c.deleted_at.is_(None))
+            .distinct()
+            .order_by(c.c.tier)
         )
     ]
     return {

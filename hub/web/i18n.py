@@ -161,6 +161,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "avg_score": ("Average score", "平均得分"),
     "behind": ("Behind goal (< 100 %)", "未达标（< 100%）"),
     "total_payable": ("Total payable", "应付合计"),
+    "goals": ("Goals", "目标明细"),
+    "nothing_to_review": ("Nothing to review.", "没有需要核对的记录。"),
+    "identity_hint": (
+        "Pairs that matching could not decide. Your decision is kept across syncs "
+        "(as `hub identity link|unlink`).",
+        "自动匹配无法判定的记录对。您的决定在以后的同步中一直有效"
+        "（同 `hub identity link|unlink`）。",
+    ),
+    "first_n": (
+        "Showing the first {n}; the CSV download has them all.",
+        "仅显示前 {n} 条；下载 CSV 可获得全部。",
+    ),
+    "same": ("Same", "是同一个"),
+    "not_same": ("Not the same", "不是同一个"),
+    # KPIs (goal metrics)
+    "sales_amount": ("Sales", "销售额"),
+    "payment_amount": ("Payments", "回款额"),
+    "order_count": ("Orders", "订单数"),
+    "order_completion_rate": ("Order completion", "订单完成率"),
+    "new_customers": ("New customers", "新客户"),
+    "retention_rate": ("Retention", "客户留存率"),
+    "satisfaction": ("Satisfaction", "满意度"),
+    "contact_count": ("Contacts", "联系次数"),
+    "visit_count": ("Visits", "拜访次数"),
+    "complaint_count": ("Complaints", "投诉数"),
 }
 
 

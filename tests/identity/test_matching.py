@@ -212,3 +212,103 @@ def test_decisions_survive_resync_and_full_rematch_and_conflicts_fail(sources, c
     assert frozenset({"hr:E1", "crm:u1", "hr:E2", "crm:u2"}) in groups(
         members(config, capsys, "managers")
     )
+
+
+def test_survivorship_takes_each_field_from_the_connection_config_names(sources, capsys) -> None:
+    s = sources({"managers": {"prefer": ["crm"], "fields": {"name": ["hr"], "team": ["hr"]}}})
+    s.set(
+        "hr",
+        "managers",
+        [{"id": "E1", "name": "张伟", "email": "zw@acme.example", "team": "domestic"}],
+    )
+    s.set(
+        "crm",
+        "managers",
+        [
+            {
+                "id": "u1",
+                "name": "Zhang Wei",
+                "email": "ZW@acme.example",
+                "phone": "13800138000",
+                "team": "sales",
+            }
+        ],
+    )
+    s.sync()
+    from sqlalchemy import select
+
+    from hub.store.tables import unified_tables
+
+    u = unified_tables["managers"]
+    with s.project.store.read() as conn:
+        [row] = conn.execute(select(u)).mappings().all()
+    assert (row["name"], row["team"], row["phone"], row["email"]) == (
+        "张伟",
+        "domestic",
+        "13800138000",
+        "ZW@acme.example",
+    )
+    assert row["sources"]["name"] == "hr" and row["sources"]["phone"] == "crm"
+    assert row["members"] == 2
+
+
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        (
+            {"merge_threshold": 0.4, "review_threshold": 0.6},
+            "identity: review_threshold must not be above merge_threshold",
+        ),
+        ({"default_region": "XX"}, "unknown region"),
+        ({"customer_keys": ["credit_code", "fax"]}, "unknown key 'fax'"),
+        ({"managers": {"fields": {"colour": ["hr"]}}}, "'colour' is not a field of managers"),
+    ],
+)
+def test_bad_identity_settings_fail_in_one_line(sources, capsys, identity, message) -> None:
+    s = sources(identity)
+    s.set("hr", "managers", HR_MANAGERS)
+    with pytest.raises(Exception) as failure:
+        s.sync()
+    text = str(failure.value)
+    assert message in text and len(text.splitlines()) == 1
+
+
+def test_incremental_match_after_a_change_equals_a_full_rematch(sources, capsys) -> None:
+    s = sources()
+    s.set("hr", "managers", HR_MANAGERS)
+    s.set("crm", "managers", CRM_MANAGERS)
+    s.sync()
+    config = str(s.project.config_path)
+    changed = [dict(r) for r in CRM_MANAGERS]
+    changed[4]["phone"] = "13600000005"  # u5 (刘洋) now shares a phone with the HR record
+    changed[1]["email"] = "someone.else@acme.example"  # u2 no longer shares Li Na's e-mail
+    hr = [dict(r) for r in HR_MANAGERS]
+    hr[4]["phone"] = "136 0000 0005"
+    s.set("hr", "managers", hr)
+    s.set("crm", "managers", changed)
+    s.sync()  # incremental: only what changed and its neighbours
+    incremental = groups(members(config, capsys, "managers"))
+    assert frozenset({"hr:E5", "crm:u5"}) in incremental
+    assert run(["--config", config, "identity", "resolve", "--full"]) == 0
+    assert groups(members(config, capsys, "managers")) == incremental
+
+
+def test_hub_sync_matches_after_its_streams_land_but_not_on_a_dry_run(sources, capsys) -> None:
+    s = sources()
+    s.set("hr", "managers", HR_MANAGERS)
+    s.set("crm", "managers", CRM_MANAGERS)
+    s.sync()
+    config = str(s.project.config_path)
+    from sqlalchemy import delete
+
+    from hub.identity.tables import identity_members, identity_state
+
+    with s.project.store.begin() as conn:  # forget every match
+        conn.execute(delete(identity_members))
+        conn.execute(delete(identity_state))
+    assert run(["--config", config, "sync", "--dry-run"]) == 0
+    assert all(len(u["members"]) == 1 for u in members(config, capsys, "managers"))
+    capsys.readouterr()
+    assert run(["--config", config, "sync"]) == 0
+    assert "identity: managers: 6 records in 3 unified" in capsys.readouterr().err
+    assert frozenset({"hr:E1", "crm:u1"}) in groups(members(config, capsys, "managers"))

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import load_config
+from hub.identity.resolve import match_all
 from hub.rules.testing import RuleTestbed, activity, customer, goal, manager, order
 from hub.web import users
 
@@ -44,8 +45,8 @@ def demo_rules() -> dict:
     return tomllib.loads(text)["rules"]
 
 
-def build_company(root: Path) -> RuleTestbed:
-    bed = RuleTestbed(root)
+def build_company(root: Path, store_url: str | None = None) -> RuleTestbed:
+    bed = RuleTestbed(root, store_url)
     bed.add(
         manager(
             "M1", name="张伟", team="north", email="zhang.wei@example.com", phone="13812345678"
@@ -88,7 +89,9 @@ def build_company(root: Path) -> RuleTestbed:
             acts.append(goal(f"M{m}", "sales_amount", quarter, 600000, unit="CNY", weight="0.6"))
             acts.append(goal(f"M{m}", "contact_count", quarter, 30, weight="0.4"))
     bed.add(*acts)
+    bed.add(manager("H4", source="hr", name="刘洋"))  # 刘洋 again, nothing else: to review
     bed.configure(demo_rules())
+    match_all(bed.store, bed.config)
     bed.run("2026-Q2", "2026-07-01 00:00")
     bed.run("2026-Q3", "2026-09-30 23:00")
     with bed.store.begin() as conn:

@@ -10,6 +10,10 @@ every source, and equal keys are grouped:
 
 Every customer in a group of two or more is a violation naming the others;
 a customer with none of the configured keys cannot be compared.
+
+On unified customers (the default) the records identity merged are one
+customer already, so what remains is what identity could not merge, plus
+the pairs it left for a person to decide (`hub identity review`).
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
             .order_by(c.c.source, c.c.source_id)
         )
     )
+    position = {row.id: i for i, row in enumerate(rows)}
+    undecided: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for a, b, score in q.undecided("customers"):
+        if a in position and b in position:
+            undecided[position[a]].append((position[b], score))
+            undecided[position[b]].append((position[a], score))
     groups: list[dict[str, list[int]]] = [defaultdict(list) for _ in keys]
     for i, row in enumerate(rows):
         for j, by_value in enumerate(groups):
@@ -89,17 +99,31 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
             if key == "phone":
                 match["phone"] = row.phone
             found.append(match)
+        if undecided.get(i):
+            pairs = sorted(undecided[i], key=lambda p: -p[1])[:MAX_LISTED]
+            found.append(
+                {
+                    "match": "identity review",
+                    "same_as": [ref(rows[m]) for m, _ in pairs],
+                    "scores": [round(s, 3) for _, s in pairs],
+                }
+            )
         if found:
-            names = ", ".join(dict.fromkeys(m["match"] for m in found))
+            names = ", ".join(dict.fromkeys(m["match"] for m in found if m["match"] in keys))
             others = list(dict.fromkeys(o for m in found for o in m["same_as"]))
+            listed = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+            message = f"same {names} as {listed}" if names else f"maybe the same as {listed}"
+            unsure = names == ""
             yield Finding(
                 "customer",
                 row.id,
                 Status.violation,
-                f"same {names} as {', '.join(others[:3])}" + (" …" if len(others) > 3 else ""),
+                message + (" (identity could not decide: hub identity review)" if unsure else ""),
                 ref(row),
                 evidence={"matches": found},
-                suggested_action="merge the duplicates in the CRM, keeping one owner",
+                suggested_action="decide with hub identity link or unlink"
+                if unsure
+                else "merge the duplicates in the CRM, keeping one owner",
             )
         elif all(row[4 + j] is None for j in range(len(keys))):
             yield Finding(
@@ -117,7 +141,7 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
 
 SPEC = RuleSpec(
     id="duplicates",
-    version="1",
+    version="2",
     kind=Kind.compliance,
     stage=Stage.compliance,
     params=DuplicatesParams,

@@ -33,13 +33,14 @@ from hub.adapters.contract import (
 from hub.errors import HubError, SourceDataError
 from hub.exporting import confined
 from hub.model import ENTITIES, Record
+from hub_csv import columnar
 from hub_csv.actions import CsvActionWriter
 from hub_csv.mapping import RowMapper
-from hub_csv.reader import CsvFile, Row
+from hub_csv.reader import CsvFile, Row, check_regular_file
 from hub_csv.settings import CsvSettings, FileSettings
 from hub_csv.writer import write_csv
 
-READER_VERSION = 1
+READER_VERSION = 2
 """Bumped when reading or mapping changes meaning: stored digests and file
 fingerprints then no longer match, so every file and row is read again."""
 
@@ -160,10 +161,8 @@ class CsvAdapter(Adapter):
         if settings is None:
             raise SourceDataError(f"{self.context.connection}: no file for {stream.entity}")
         path = self.path(settings)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            raise SourceDataError(f"{path}: no such file") from None
+        check_regular_file(path)  # before hashing: /dev/zero or a FIFO never ends
+        stat = path.stat()
         fingerprint = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
@@ -255,11 +254,13 @@ class CsvAdapter(Adapter):
         if mapper.has_id:
             for i, row in enumerate(rows):
                 source_id = mapper.source_id_of(row.values)
-                if source_id is not None and not row.bad_bytes:
+                if source_id is not None and row.problem is None:
                     joined = "\x1f".join(row.values).encode("utf-8", "surrogatepass")
                     keys[i] = (source_id, blake2b(salt + joined, digest_size=12).hexdigest())
             stored = dict(ctx.stored_digests([k[0] for k in keys if k is not None]))
         ids = Counter(k[0] for k in keys if k is not None)
+        if self.config.columnar and columnar.supported(mapper):
+            return self._column_batch(mapper, rows, keys, stored, ids)
         batch = Batch()
         records: list[Record] = []
         rejects: list[Reject] = []
@@ -271,13 +272,7 @@ class CsvAdapter(Adapter):
             if key is not None and not repeated and stored.get(key[0]) == key[1]:
                 unchanged.append(key)
                 continue
-            if len(row.values) > mapper.width and row.end_line > row.line:
-                span = row.end_line - row.line + 1
-                raise SourceDataError(
-                    f"{mapper.path}:{row.line}: a quoted value runs over {span} lines into "
-                    f"{len(row.values)} cells for {mapper.width} columns (an unmatched quote?)"
-                )
-            result = mapper.map(row.values, row.line, row.bad_bytes)
+            result = mapper.map(row.values, row.line, row.problem)
             if isinstance(result, Reject):
                 rejects.append(result)
                 continue
@@ -305,6 +300,36 @@ class CsvAdapter(Adapter):
             unchanged,
             digests,
         )
+        return batch
+
+    def _column_batch(
+        self,
+        mapper: RowMapper,
+        rows: list[Row],
+        keys: list[tuple[str, str] | None],
+        stored: dict[str, str],
+        ids: Counter[str],
+    ) -> Batch:
+        """`_batch`, mapped column-wise: the same skipping of unchanged rows,
+        the records as one Arrow table."""
+        batch = Batch()
+        to_map: list[Row] = []
+        unchanged: list[tuple[str, str]] = []
+        digest_of: dict[str, str] = {}
+        for row, key in zip(rows, keys, strict=True):
+            repeated = key is not None and ids[key[0]] > 1
+            if key is not None and not repeated and stored.get(key[0]) == key[1]:
+                unchanged.append(key)
+                continue
+            to_map.append(row)
+            if key is not None:
+                digest_of[key[0]] = key[1]
+        batch.unchanged = unchanged
+        table, batch.rejects = columnar.ColumnMapper(mapper).map(to_map)
+        if table is not None:
+            batch.records = table
+            kept = table.column("source_id").to_pylist()
+            batch.digests = {sid: digest_of[sid] for sid in kept if sid in digest_of}
         return batch
 
     # -- write -------------------------------------------------------------------

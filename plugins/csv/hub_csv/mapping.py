@@ -82,9 +82,40 @@ def _metric(value: str) -> str | None:
     return METRIC_INDEX.get(normalise(v), v)
 
 
-def _amount(value: str) -> tuple[Decimal, str | None] | None:
-    number, currency = parsing.number_and_currency(value)
-    return None if number is None else (number, currency)
+SIGNED_AMOUNTS: frozenset[str] = frozenset()
+"""Money fields whose negative values mean something by themselves. None of
+the canonical ones do (an order or payment amount, a goal target): a refund
+or clawback column is named in the file's `negative` setting."""
+MONEY_FIELDS = frozenset({"amount", "target"})
+
+
+def _amount_parser(decimal_comma: bool, negative: bool) -> Parser:
+    def parse(value: str) -> tuple[Decimal, str | None] | None:
+        number, currency = parsing.number_and_currency(value, decimal_comma=decimal_comma)
+        if number is None:
+            return None
+        _refuse_negative(number, value, negative)
+        return number, currency
+
+    return parse
+
+
+def _number_parser(decimal_comma: bool, negative: bool) -> Parser:
+    def parse(value: str) -> Decimal | None:
+        number = parsing.decimal(value, decimal_comma=decimal_comma)
+        if number is not None:
+            _refuse_negative(number, value, negative)
+        return number
+
+    return parse
+
+
+def _refuse_negative(number: Decimal, value: str, allowed: bool) -> None:
+    if number < 0 and not allowed:
+        raise ValueError(
+            f"a negative amount {value.strip()!r} (allow it for refund or clawback "
+            "columns with the file's `negative` setting)"
+        )
 
 
 def _tags(value: str) -> list[str] | None:
@@ -139,7 +170,7 @@ class RowMapper:
             if target is None or target in self.labels:
                 target = f"extra.{name or f'column_{index + 1}'}"
             self.labels.setdefault(target, name)
-            parse = None if target.startswith("extra.") else self._parser(target)
+            parse = None if target.startswith("extra.") else self._parser(target, name)
             self.columns.append(Column(index, name, target, parse))
         self.width = len(header)
         # (cell index, field or extra name, parser): what `map` walks per row
@@ -150,11 +181,23 @@ class RowMapper:
         self._id_index = next((c.index for c in self.columns if c.field == "source_id"), None)
         self.key = self._key_fields()
         self._check_required()
+        self._check_named_columns()
 
     # -- plan ------------------------------------------------------------------
 
-    def _parser(self, field: str) -> Parser | None:
+    def _named(self, names: list[str], field: str, header: str | None) -> bool:
+        """Whether a per-column setting names this column (by header or field)."""
+        wanted = {normalise(n) for n in names}
+        return normalise(field) in wanted or (header is not None and normalise(header) in wanted)
+
+    def _parser(self, field: str, header: str | None = None) -> Parser | None:
         tz, order = self.timezone, self.date_order
+        comma = self._named(self.settings.decimal_comma, field, header)
+        if field in MONEY_FIELDS:
+            negative = field in SIGNED_AMOUNTS or self._named(self.settings.negative, field, header)
+            if field == "amount":
+                return _amount_parser(comma, negative)
+            return _number_parser(comma, negative)
         if field == "period":
             return lambda v: parse_period(v) if parsing.text(v) else None
         if field == "kind" and self.entity == "activities":
@@ -167,8 +210,6 @@ class RowMapper:
             return _tags
         if field == "duration_seconds":
             return parsing.duration_seconds
-        if field == "amount":
-            return _amount
         info = self.model.model_fields[field]
         base = base_type(info.annotation)
         if base is dt.datetime or getattr(base, "__name__", "") == "AwareDatetime":
@@ -180,7 +221,7 @@ class RowMapper:
         if base is int:
             return parsing.integer
         if base is Decimal:
-            return parsing.decimal
+            return _number_parser(comma, negative=True)
         return parsing.text
 
     def _key_fields(self) -> list[str] | None:
@@ -214,17 +255,27 @@ class RowMapper:
                     f"or map one under columns in the connection's {self.entity} settings"
                 )
 
+    def _check_named_columns(self) -> None:
+        known = {normalise(c.header) for c in self.columns} | {normalise(f) for f in self.labels}
+        for setting in ("decimal_comma", "negative"):
+            for name in getattr(self.settings, setting):
+                if normalise(name) not in known:
+                    raise SourceDataError(
+                        f"{self.path}: {setting}: {name!r} is not a column of this file"
+                    )
+
     def label(self, field: str) -> str:
         header = self.labels.get(field)
         return f"column {header} ({field})" if header and header != field else f"column {field}"
 
     # -- rows --------------------------------------------------------------------
 
-    def map(self, values: list[str], line: int, bad_bytes: bool = False) -> Record | Reject:
+    def map(self, values: list[str], line: int, problem: str | None = None) -> Record | Reject:
+        """`problem` is the reader's reason why the row cannot be read as it is."""
         location = f"{self.path.name}:{line}"
-        if bad_bytes:
+        if problem:
             return Reject(
-                reason=f"{location}: bytes that are not valid text in this file's encoding",
+                reason=f"{location}: {problem}",
                 raw=self.raw(values),
                 location=location,
             )

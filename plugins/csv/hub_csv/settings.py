@@ -27,6 +27,10 @@ class FileSettings(BaseModel):
     """Columns whose values together identify a row, when there is no id column."""
     defaults: dict[str, str] = Field(default_factory=dict)
     """Canonical field -> value for rows where the column is missing or empty."""
+    decimal_comma: list[str] = Field(default_factory=list)
+    """Columns (headers or canonical fields) whose numbers are written `1.234,56`."""
+    negative: list[str] = Field(default_factory=list)
+    """Money columns (headers or fields) where a negative amount is meant: refunds, clawbacks."""
 
 
 class CsvSettings(BaseModel):
@@ -42,6 +46,9 @@ class CsvSettings(BaseModel):
     """Time zone of date/time values without an offset (default: the company's)."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """Currency of amounts that do not say (default: the base currency)."""
+    columnar: bool = False
+    """Map each batch column-wise into an Arrow table (faster on large files);
+    rejects say the same, model checks are worded by the engine."""
     export_folder: str = Field(default="export", min_length=1)
     """Where `hub export --to` writes files (relative to `folder`; the result
     must stay inside the project folder)."""

@@ -220,26 +220,6 @@ def test_write_exports_for_excel(tmp_path: Path) -> None:
     assert "甲" in text and not (tmp_path / "export" / "customers.csv.partial").exists()
 
 
-def test_a_quote_that_never_closes_stops_the_read_naming_the_line(tmp_path: Path) -> None:
-    rows = ["id,name", *(f"M{i},Name{i}" for i in range(30))]
-    rows[6] = 'M5,"Name'
-    (tmp_path / "managers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with pytest.raises(
-        SourceDataError,
-        match=r"managers.csv:7: cannot read this row: unexpected end of data \(an unmatched quote\?\)",
-    ):
-        read(adapter(tmp_path, managers="managers.csv"), "managers")
-
-
-def test_a_quote_that_swallows_rows_stops_the_read(tmp_path: Path) -> None:
-    rows = ["id,name", *(f"M{i},Name{i}" for i in range(10))]
-    rows[3] = 'M2,"Name'
-    rows[6] = 'M5,Na",x'
-    (tmp_path / "managers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with pytest.raises(SourceDataError, match=r"managers.csv:4: a quoted value runs over 4 lines"):
-        read(adapter(tmp_path, managers="managers.csv"), "managers")
-
-
 def test_a_repeated_id_keeps_the_later_row_and_rejects_the_earlier(tmp_path: Path) -> None:
     (tmp_path / "managers.csv").write_text(
         "id,name\nM1,Alice\nM2,Carol\nM1,Bob\n", encoding="utf-8"

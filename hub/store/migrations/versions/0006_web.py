@@ -1,5 +1,10 @@
 """web: dashboard users, inquiries on statement lines and their audit trail
 
+Also an index on findings by subject within a run (the dashboard shows one
+team's or one manager's findings out of a run's hundreds of thousands), and
+one on live customers by tier (counted, listed and filtered on its customers
+page).
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 06:40:00
@@ -66,9 +71,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_inquiry_events")),
     )
     op.create_index(op.f("ix_web_inquiry_events_inquiry_id"), "web_inquiry_events", ["inquiry_id"])
+    op.create_index(
+        "ix_rule_findings_subject_id_run_id_rule_status",
+        "rule_findings",
+        ["subject_id", "run_id", "rule", "status"],
+    )
+
+
+    op.create_index(
+        "ix_customers_tier_live",
+        "customers",
+        ["tier"],
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_tier_live", table_name="customers")
+    op.drop_index("ix_rule_findings_subject_id_run_id_rule_status", table_name="rule_findings")
     op.drop_table("web_inquiry_events")
     op.drop_table("web_inquiries")
     op.drop_table("web_users")

@@ -1,0 +1,288 @@
+"""A batch of CSV rows mapped column-wise into an Arrow table (`columnar = true`).
+
+The rows come from the same strict reader as on the row path (so one bad
+spot is still one reject), then each column is converted at once by
+`hub_csv.convert` and the table goes to the engine, which checks it against
+the model column-wise (`hub.columns.conform`). Cells that do not convert
+reject their row with file, line, column and reason, as on the row path;
+the good rows of the batch land.
+
+Files without an id column (rows keyed by other columns or by a hash) and
+goal files with period labels stay on the row path: their ids are built
+from parsed values, which the row mapper does exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hub.adapters.contract import Reject
+from hub.columns import LOCATION
+from hub.model import base_type
+from hub.store.types import dumps
+from hub_csv import convert
+from hub_csv.convert import null_as_false
+from hub_csv.mapping import MONEY_FIELDS, SIGNED_AMOUNTS, RowMapper
+from hub_csv.reader import Row
+
+
+def supported(mapper: RowMapper) -> bool:
+    return mapper.has_id and "period" not in mapper.labels
+
+
+def _by_distinct(
+    column: pa.Array, parse: Callable[[str], Any], out: pa.DataType
+) -> convert.Converted:
+    """A parser run once per distinct cell (kinds, metrics, tags): the row
+    parser's very results at the cost of the column's few spellings."""
+    distinct = pc.unique(column)
+    values: list[Any] = []
+    failed: dict[int, str] = {}
+    for j, cell in enumerate(distinct.to_pylist()):
+        if cell is None or not cell.strip():
+            values.append(None)
+            continue
+        try:
+            values.append(parse(cell))
+        except ValueError as exc:
+            values.append(None)
+            failed[j] = str(exc)
+    where = pc.index_in(column, value_set=distinct)
+    result = pa.array(values, out).take(where)
+    errors: dict[int, str] = {}
+    if failed:
+        bad = pc.is_in(where, value_set=pa.array(list(failed), pa.int32()))
+        for i in pc.indices_nonzero(null_as_false(bad)).to_pylist():
+            errors[i] = failed[where[i].as_py()]
+    return convert.Converted(result, errors)
+
+
+def _pad(values: list[str], width: int) -> list[str]:
+    return values + [""] * (width - len(values))
+
+
+class ColumnMapper:
+    """The column-wise twin of `RowMapper`, for files it `supported`."""
+
+    def __init__(self, mapper: RowMapper) -> None:
+        self.mapper = mapper
+
+    def _convert(self, field: str, header: str | None, column: pa.Array) -> convert.Converted:
+        m = self.mapper
+        parse = m._parser(field, header)
+        comma = m._named(m.settings.decimal_comma, field, header)
+        if field in MONEY_FIELDS and field != "amount":
+            converted = convert.decimal(column, decimal_comma=comma)
+            return self._refuse_negative(field, header, column, converted)
+        if field in ("kind", "metric"):
+            return _by_distinct(column, parse, pa.string())
+        if field == "tags":
+            return _by_distinct(column, parse, pa.list_(pa.string()))
+        if field == "duration_seconds":
+            return convert.duration_seconds(column)
+        info = m.model.model_fields[field]
+        base = base_type(info.annotation)
+        if base is dt.datetime or getattr(base, "__name__", "") == "AwareDatetime":
+            return convert.datetime(column, m.timezone, m.date_order)
+        if base is dt.date:
+            return convert.date(column, m.date_order)
+        if base is bool:
+            return convert.boolean(column)
+        if base is int:
+            return convert.integer(column)
+        if base is Decimal:
+            return convert.decimal(column, decimal_comma=comma)
+        return convert.text(column)
+
+    def _refuse_negative(
+        self, field: str, header: str | None, column: pa.Array, converted: convert.Converted
+    ) -> convert.Converted:
+        m = self.mapper
+        if field in SIGNED_AMOUNTS or m._named(m.settings.negative, field, header):
+            return converted
+        negative = null_as_false(
+            pc.less(converted.values, pa.scalar(Decimal(0), converted.values.type))
+        )
+        if pc.any(negative).as_py():
+            for i in pc.indices_nonzero(negative).to_pylist():
+                cell = column[i].as_py()
+                converted.errors.setdefault(
+                    i,
+                    f"a negative amount {cell.strip()!r} (allow it for refund or clawback "
+                    "columns with the file's `negative` setting)",
+                )
+            converted.values = pc.if_else(
+                negative, pa.scalar(None, converted.values.type), converted.values
+            )
+        return converted
+
+    def map(self, rows: list[Row]) -> tuple[pa.Table | None, list[Reject]]:
+        """The good rows as a table (with `_location`), and the rejects."""
+        m = self.mapper
+        rejects: list[Reject] = []
+        good: list[Row] = []
+        for row in rows:
+            if row.problem or (
+                len(row.values) > m.width and any(v.strip() for v in row.values[m.width :])
+            ):
+                result = m.map(row.values, row.line, row.problem)
+                assert isinstance(result, Reject)
+                rejects.append(result)
+            else:
+                good.append(row)
+        if not good:
+            return None, rejects
+        n = len(good)
+        problems: dict[int, list[str]] = {}
+        columns: dict[str, pa.Array] = {}
+        extra_names: list[str] = []
+        extra_cells: list[list[str]] = []
+        currency_marks: pa.Array | None = None
+        width = m.width
+        padded = [r.values if len(r.values) >= width else _pad(r.values, width) for r in good]
+        by_column = list(zip(*padded, strict=False))  # the rows transposed, in C
+        for index, field, parse in m._plan:
+            cells = list(by_column[index])
+            if parse is None:
+                extra_names.append(field)
+                extra_cells.append(cells)
+                continue
+            column = pa.array(cells, pa.string())
+            header = m.labels.get(field)
+            if field == "amount":
+                comma = m._named(m.settings.decimal_comma, field, header)
+                converted, currency_marks = convert.money(column, decimal_comma=comma)
+                converted = self._refuse_negative(field, header, column, converted)
+            else:
+                converted = self._convert(field, header, column)
+            for i, reason in converted.errors.items():
+                problems.setdefault(i, []).append(f"{m.label(field)}: {reason}")
+            columns[field] = converted.values
+        for field, default in m.settings.defaults.items():
+            if field == "source_id":
+                continue
+            parse = m._parser(field) if field in m.model.model_fields else None
+            try:
+                value = parse(default) if parse else default
+            except ValueError as exc:
+                for i in range(n):
+                    problems.setdefault(i, []).append(f"default for {field}: {exc}")
+                continue
+            if field == "amount":
+                value = value[0] if value else None
+            if field in columns:
+                columns[field] = pc.fill_null(columns[field], pa.scalar(value, columns[field].type))
+            else:
+                columns[field] = pa.array([value] * n)
+        self._model_defaults(columns)
+        if "amount" in columns:
+            self._currency(columns, currency_marks, problems)
+        elif isinstance(columns.get("currency"), pa.Array):
+            columns["currency"] = pc.utf8_upper(columns["currency"])
+        source_ids = columns.get("source_id")
+        if source_ids is None:
+            source_ids = pa.nulls(n, pa.string())
+        ids = source_ids.to_pylist()
+        keep = [True] * n
+        where: dict[str, int] = {}
+        for i, row in enumerate(good):
+            location = f"{m.path.name}:{row.line}"
+            if i in problems:
+                keep[i] = False
+                rejects.append(
+                    Reject(
+                        reason=f"{location}: " + "; ".join(problems[i]),
+                        raw=m.raw(row.values),
+                        source_id=ids[i],
+                        location=location,
+                    )
+                )
+                continue
+            if ids[i] is None:
+                keep[i] = False
+                rejects.append(
+                    Reject(
+                        reason=f"{location}: {m.label('source_id')}: empty (every row needs an id)",
+                        raw=m.raw(row.values),
+                        location=location,
+                    )
+                )
+                continue
+            earlier = where.get(ids[i])
+            if earlier is not None:  # the same id twice: the later row wins
+                keep[earlier] = False
+                at = f"{m.path.name}:{good[earlier].line}"
+                rejects.append(
+                    Reject(
+                        reason=f"{at}: id {ids[i]!r} appears again at line {row.line}; "
+                        "the later row is used",
+                        raw=m.raw(good[earlier].values),
+                        location=at,
+                    )
+                )
+            where[ids[i]] = i
+        extras = [
+            dumps(
+                {
+                    name: cells[i].strip()
+                    for name, cells in zip(extra_names, extra_cells, strict=True)
+                    if cells[i] and not cells[i].isspace()
+                }
+            )
+            for i in range(n)
+        ]
+        columns["extra"] = pa.array(extras, pa.string())
+        columns[LOCATION] = pa.array([f"{m.path.name}:{r.line}" for r in good], pa.string())
+        table = pa.table(columns).filter(pa.array(keep))
+        return (table if table.num_rows else None), rejects
+
+    def _model_defaults(self, columns: dict[str, pa.Array]) -> None:
+        """An empty cell takes the model's default, as a field left out does
+        on the row path (`active` true, `tags` empty)."""
+        for field, column in columns.items():
+            info = self.mapper.model.model_fields.get(field)
+            if info is None or info.is_required() or not column.null_count:
+                continue
+            default = info.get_default(call_default_factory=True)
+            if default is None:
+                continue
+            if isinstance(default, enum.Enum):
+                default = default.value
+            columns[field] = pc.fill_null(column, pa.scalar(default, column.type))
+
+    def _currency(
+        self,
+        columns: dict[str, pa.Array],
+        marks: pa.Array | None,
+        problems: dict[int, list[str]],
+    ) -> None:
+        """An amount's currency: the column's, else the cell's mark, else the
+        connection's; a mark that disagrees with the column rejects the row."""
+        m = self.mapper
+        n = len(columns["amount"])
+        marks = marks if marks is not None else pa.nulls(n, pa.string())
+        stated = columns.get("currency")
+        has_amount = pc.is_valid(columns["amount"])
+        if stated is None:
+            stated = pa.nulls(n, pa.string())
+        upper = pc.utf8_upper(stated)
+        clash = null_as_false(
+            pc.and_(pc.and_(has_amount, pc.is_valid(marks)), pc.not_equal(marks, upper))
+        )
+        if pc.any(clash).as_py():
+            for i in pc.indices_nonzero(clash).to_pylist():
+                problems.setdefault(i, []).append(
+                    f"{m.label('amount')}: says {marks[i].as_py()} but "
+                    f"{m.label('currency')} says {stated[i].as_py()}"
+                )
+        fallback = pc.if_else(
+            has_amount, pc.fill_null(marks, m.currency), pa.scalar(None, pa.string())
+        )
+        columns["currency"] = pc.if_else(pc.is_valid(upper), upper, fallback)
