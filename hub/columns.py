@@ -34,7 +34,7 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import AwareDatetime
 from pydantic.fields import FieldInfo
 
-from hub.model import ENTITIES, Record, _to_utc, base_type, reference_fields
+from hub.model import ENTITIES, UNDATED, Record, _to_utc, base_type, reference_fields
 from hub.store.types import dumps
 
 LOCATION = "_location"
@@ -376,7 +376,14 @@ def _model_checks(entity: str, columns: dict[str, Any]) -> list[tuple[Any, str]]
             (
                 pc.and_(pc.is_valid(columns["amount"]), pc.is_null(columns["currency"])),
                 "amount needs a currency",
-            )
+            ),
+            (
+                pc.and_(
+                    pc.is_null(columns["occurred_at"]),
+                    pc.fill_null(pc.not_equal(columns["kind"], "order"), True),
+                ),
+                UNDATED,
+            ),
         ]
     if entity == "goals":
         return [

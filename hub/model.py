@@ -178,6 +178,9 @@ class Contact(Record):
     marketing_consent: bool | None = None
 
 
+UNDATED = "occurred_at is required (only an order may be without a date)"
+
+
 class Activity(Record):
     """Anything a manager does with or for a customer (跟进记录)."""
 
@@ -189,7 +192,10 @@ class Activity(Record):
     customer_id: str | None = None
     manager_source_id: str | None = None
     manager_id: str | None = None
-    occurred_at: UtcDatetime
+    occurred_at: UtcDatetime | None = Field(
+        description="when it happened; only an order may lack it (a won deal without its "
+        "closing date): the date is never invented, the order is left out of every period",
+    )
     logged_at: UtcDatetime | None = Field(default=None, description="when it was recorded")
     due_at: UtcDatetime | None = None
     completed_at: UtcDatetime | None = None
@@ -207,6 +213,8 @@ class Activity(Record):
     def _amount_has_currency(self) -> Activity:
         if self.amount is not None and self.currency is None:
             raise ValueError("amount needs a currency")
+        if self.occurred_at is None and self.kind != ActivityKind.order:
+            raise ValueError(UNDATED)
         return self
 
 

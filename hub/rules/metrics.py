@@ -7,7 +7,9 @@ nothing. Definitions (see docs/rules.md for the long form):
 
 - `sales_amount`, `payment_amount`: live, not cancelled orders (payments) in
   the window, summed per currency in SQL and converted to the base currency.
-  An order without an amount makes the total not evaluated.
+  An order without an amount makes the total not evaluated; so does an order
+  without a date (a won deal whose closing date is missing): it may belong to
+  any window, and its date is never invented.
 - `order_count`: those orders, counted.
 - `order_completion_rate`: orders due in the window that were completed
   (a `completed_at`, or a completed status) ÷ orders due in the window.
@@ -108,6 +110,20 @@ def window_summary(
             .group_by(key, a.c.kind, a.c.currency)
         )
         out: dict[Any, dict[str, KindTotals]] = {}
+        undated = (
+            select(key, a.c.kind, func.count(), func.min(a.c.source_id))
+            .select_from(from_)
+            .where(q.live(a), q.not_cancelled(a), a.c.occurred_at.is_(None), a.c.kind == "order")
+            .group_by(key, a.c.kind)
+        )
+        for k, kind, n, example in q.rows(undated):
+            if k is None:
+                continue
+            # An order without a date may belong to this window or not: its money is
+            # neither counted nor silently left out (the sum is not evaluated).
+            money = out.setdefault(k, {}).setdefault(kind, KindTotals()).money
+            money.undated += n
+            money.example_undated = money.example_undated or example
         for k, kind, currency, n, n_amount, amount, n_score, score, missing in q.rows(statement):
             if k is None:
                 continue

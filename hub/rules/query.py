@@ -53,6 +53,9 @@ class MoneyTotal:
     count: int = 0
     missing_amount: int = 0
     example_missing: str | None = None
+    undated: int = 0
+    """Orders without a date: they may belong to this window, or not."""
+    example_undated: str | None = None
 
 
 class Query:
@@ -258,15 +261,30 @@ class Query:
                 func.count(),
                 func.count(a.c.amount),
                 func.min(case((a.c.amount.is_(None), a.c.source_id))),
+                func.count(a.c.occurred_at),
+                func.min(case((a.c.occurred_at.is_(None), a.c.source_id))),
             )
             .select_from(from_)
             .where(*where)
             .group_by(key, a.c.currency)
         )
         out: dict[Any, MoneyTotal] = {}
-        for k, currency, total, count, with_amount, missing_example in self.conn.execute(statement):
+        for (
+            k,
+            currency,
+            total,
+            count,
+            with_amount,
+            missing_example,
+            dated,
+            undated_example,
+        ) in self.conn.execute(statement):
             entry = out.setdefault(k, MoneyTotal())
-            entry.count += count
+            entry.count += dated
+            if count > dated:
+                entry.undated += count - dated
+                entry.example_undated = entry.example_undated or undated_example
+                continue  # undated orders are named, never summed into a window
             if with_amount:
                 entry.by_currency[currency] = entry.by_currency.get(currency, Decimal(0)) + total
             if count > with_amount:
@@ -277,13 +295,14 @@ class Query:
     def orders_where(
         self, start: dt.datetime, end: dt.datetime, kind: str = "order"
     ) -> list[ColumnElement[bool]]:
-        """Live, not cancelled orders (or payments) that occurred in [start, end)."""
+        """Live, not cancelled orders (or payments) that occurred in [start, end), and
+        the undated ones, which may belong to any window (`money_by` counts them apart)."""
         a = self.table("activities")
         return [
             a.c.kind == kind,
             self.live(a),
             self.not_cancelled(a),
-            self.in_window(a.c.occurred_at, start, end),
+            or_(self.in_window(a.c.occurred_at, start, end), a.c.occurred_at.is_(None)),
         ]
 
     def to_base(
@@ -291,6 +310,12 @@ class Query:
     ) -> tuple[Decimal | None, str | None]:
         """A MoneyTotal in the base currency, refusing to guess missing amounts."""
         trace.add(f"{what} counted", total.count)
+        if total.undated:
+            example = f" (e.g. {total.example_undated})" if total.example_undated else ""
+            return None, (
+                f"{total.undated} {what} without a date{example}: which period they belong "
+                "to is unknown"
+            )
         if total.missing_amount:
             example = f" (e.g. {total.example_missing})" if total.example_missing else ""
             return None, f"{total.missing_amount} {what} without an amount{example}"

@@ -384,6 +384,38 @@ def test_an_order_without_an_amount_makes_sales_not_evaluated(bed: RuleTestbed) 
     assert line["cause"] == "1 orders without an amount (e.g. O2)"
 
 
+def test_an_order_without_a_date_is_in_no_period_and_makes_sales_not_evaluated(
+    bed: RuleTestbed,
+) -> None:
+    """A won deal whose closing date is missing is never booked at some invented date:
+    attainment and earnings say why they are not evaluated, and required_fields names it."""
+    sales_team(bed)
+    bed.add(
+        goal("M1", "sales_amount", "2026-Q3", "100000", unit="CNY"),
+        goal("M2", "sales_amount", "2026-Q3", "100000", unit="CNY"),
+        order("O1", "C1", "M1", "100000", "2026-08-01 10:00"),
+        activity("O2", "order", "C1", "M1", None, amount=D("50000"), currency="CNY"),
+        order("O3", "C9", "M2", "80000", "2026-08-01 10:00"),
+    )
+    bed.configure(
+        {
+            "commission": {"semantics": "marginal", "tiers": [{"rate": "0.1"}]},
+            "measures": {},
+            "required_fields": {"customers": [], "managers": []},
+        }
+    )
+    bed.run("2026-Q3")
+    cause = "1 orders without a date (e.g. O2): which period they belong to is unknown"
+    lines = {r["manager"]: r for r in bed.earnings("commission")}
+    assert lines["M1"]["status"] == "not_evaluated" and lines["M1"]["cause"] == cause
+    assert lines["M2"]["amount"] == D("8000.00")  # others are not held up
+    measured = {r["manager"]: r for r in bed.measures() if r["metric"] == "sales_amount"}
+    assert measured["M1"]["status"] == "not_evaluated" and cause in measured["M1"]["cause"]
+    assert bed.finding("required_fields", "O2")["status"] == "violation"
+    assert bed.finding("required_fields", "O2")["message"] == "missing occurred_at"
+    assert bed.finding("required_fields", "O1")["status"] == "pass"
+
+
 def test_cancelled_and_deleted_orders_do_not_count(bed: RuleTestbed) -> None:
     sales_team(bed)
     bed.add(

@@ -438,7 +438,7 @@ class Mapper:
             values |= self._deal(row, stage)
         else:
             raise FieldError("module", f"{module} is not an activity module")
-        if values.get("occurred_at") is None:
+        if values.get("occurred_at") is None and module != "Deals":  # an order may be undated
             raise FieldError("Created_Time", "missing, and no other time says when it happened")
         return self._finish(Activity, "activities", row, values)  # type: ignore[return-value]
 
@@ -496,7 +496,9 @@ class Mapper:
         row.used |= {"Account_Name", "Contact_Name"}
         return {
             "kind": ActivityKind.order,
-            "occurred_at": closed or row.when("Created_Time"),
+            # Never invented: a won deal without its closing date is kept undated, left
+            # out of every period, and named by the required-fields rule.
+            "occurred_at": closed,
             "completed_at": closed,
             "amount": amount,
             "currency": currency if amount is not None else None,

@@ -343,3 +343,25 @@ def test_every_personal_field_of_a_rejected_record_is_masked(
             leaks.append(name)
     assert leaks == [], leaks
     assert reject.raw["Owner"]["id"] == raw["Owner"]["id"]  # ids stay, to find the record
+
+
+# -- point 2: won deals without a closing date or an amount ------------------------------------------
+
+
+def test_a_won_deal_without_a_date_or_amount_is_kept_as_it_is_not_booked_elsewhere(
+    tmp_path: Path, org: FakeOrg, fake: FakeZoho, store_url: str
+) -> None:
+    undated, no_amount = org.ids("Deals")[:2]
+    org.update("Deals", undated, Stage="Closed Won", Closing_Date=None, Amount=5000)
+    org.update("Deals", no_amount, Stage="Closed Won", Amount=None)
+    project = project_for(tmp_path / "p", fake, store_url)
+    report = project.sync()
+    with project.store.read() as conn:
+        found = [(r.source_id, r.reason) for r in conn.execute(select(rejects))]
+    assert report.exit_code == ExitCode.OK, found
+    orders = {a["source_id"]: a for a in project.rows("activities") if a["kind"] == "order"}
+    assert orders[undated]["occurred_at"] is None and orders[undated]["completed_at"] is None
+    assert orders[undated]["amount"] is not None  # the money is there, the date is not
+    assert orders[no_amount]["amount"] is None and orders[no_amount]["occurred_at"] is not None
+    with project.store.read() as conn:
+        assert [r.source_id for r in conn.execute(select(rejects))] == []
