@@ -96,13 +96,13 @@ def test_token_is_reused_until_shortly_before_expiry(
     for _ in range(20):
         client.post(PRESET_QUERY, QUERY)
     assert fake.counters.token_calls == 1
-    first = client.tokens.get()
+    first = client.tokens.get().value
     vclock.advance(6500)
-    assert client.tokens.get() == first  # still well inside its 7200 s
+    assert client.tokens.get().value == first  # still well inside its 7200 s
     vclock.advance(200)  # 6700 s: inside the documented re-issue window
     client.post(PRESET_QUERY, QUERY)
     assert fake.counters.token_calls == 2
-    assert client.tokens.get() != first
+    assert client.tokens.get().value != first
 
 
 def test_expired_token_mid_run_is_refreshed_once_and_the_call_succeeds(
@@ -133,7 +133,7 @@ def test_tokens_are_never_minted_concurrently(fake: FakeFxiaoke, settings: dict[
     client = client_for(settings)
     tokens = []
     threads = [
-        threading.Thread(target=lambda: tokens.append(client.tokens.get())) for _ in range(8)
+        threading.Thread(target=lambda: tokens.append(client.tokens.get().value)) for _ in range(8)
     ]
     for t in threads:
         t.start()
@@ -149,7 +149,7 @@ def test_token_calls_stay_within_ten_a_minute(
     client = client_for(settings)
     start = vclock.time()
     for _ in range(25):  # a token refused again and again: each refresh mints
-        client.tokens.invalidate(client.tokens.get())
+        client.tokens.invalidate(client.tokens.get().value)
     assert fake.counters.token_calls == 25
     assert fake.counters.answered.get(30004, 0) == 0
     assert vclock.time() - start >= 120  # 25 mints need at least two full minutes
@@ -365,7 +365,7 @@ def test_secrets_and_tokens_never_reach_logs_or_errors(
     caplog.set_level(logging.DEBUG)
     client = client_for(settings)
     client.post(PRESET_QUERY, QUERY)
-    token = client.tokens.get()
+    token = client.tokens.get().value
     fake.fail(-1)
     fake.expire_tokens()
     client.post(PRESET_QUERY, QUERY)
@@ -373,7 +373,7 @@ def test_secrets_and_tokens_never_reach_logs_or_errors(
     with pytest.raises(AuthError) as caught:
         client.post(PRESET_QUERY, QUERY)
     text = caplog.text + str(caught.value)
-    for secret in (fake.app_secret, fake.permanent_code, token, client.tokens.get()):
+    for secret in (fake.app_secret, fake.permanent_code, token, client.tokens.get().value):
         assert secret not in text
 
 
@@ -420,7 +420,7 @@ def test_token_calls_from_many_threads_stay_within_ten_a_minute(
 
     def refused_again_and_again() -> None:
         for _ in range(8):
-            client.tokens.invalidate(client.tokens.get())
+            client.tokens.invalidate(client.tokens.get().value)
 
     threads = [threading.Thread(target=refused_again_and_again) for _ in range(4)]
     for t in threads:

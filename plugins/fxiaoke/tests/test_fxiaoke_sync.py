@@ -881,3 +881,19 @@ def test_goal_person_field_is_configurable_and_a_goal_without_one_names_the_fiel
         reasons = list(conn.execute(select(rejects.c.reason)).scalars())
     (reason,) = [r for r in reasons if nobody in r]
     assert "check_dimension_value1, check_object_id" in reason
+
+
+def test_a_still_valid_token_is_reused_by_the_next_runs(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path, settings)
+    for _ in range(3):  # a schedule, hub check, a retry: one token for all of them
+        assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 1
+    fake.expire_tokens()  # refused by Fxiaoke: replaced once, then reused again
+    assert project.sync().exit_code == ExitCode.OK
+    assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 2
+    monkeypatch.setenv("HUB_TOKEN_CACHE", "off")
+    assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 3
