@@ -37,6 +37,8 @@ _ID_KEY = re.compile(r"id_?card|身份证|passport|护照", re.I)
 
 
 def mask_phone(value: str) -> str:
+    if "*" in value:
+        return value  # masked already (masking twice must not give digits back)
     digits = re.sub(r"\D", "", value)
     if len(digits) < 7:
         return "*" * len(digits)

@@ -58,10 +58,12 @@ from hub.adapters.contract import (
     Stream,
     Tombstone,
 )
+from hub.adapters.tokens import token_store
 from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
 from hub_fxiaoke.actions import FxiaokeActionWriter
 from hub_fxiaoke.client import FxiaokeClient
+from hub_fxiaoke.describe import Describe, describe
 from hub_fxiaoke.mapping import (
     ActivityMapper,
     ContactMapper,
@@ -71,6 +73,7 @@ from hub_fxiaoke.mapping import (
     MappingError,
     PersonnelMapper,
     manager_from_user,
+    mask_expansions,
 )
 from hub_fxiaoke.paging import (
     DELETED,
@@ -96,6 +99,15 @@ read at the same time, leaves for the next run to read again."""
 WHOLE_COMPANY = 999999
 """departmentId meaning the whole company in directory calls."""
 STATE_VERSION = 2
+PERSONNEL_TRAP = (
+    "PersonnelObj answered no rows: the operator may not read 人员 — ask Fxiaoke "
+    "support for the Person object API permission or add a 人员 data-sharing rule "
+    "for the operator, or set managers_from = 'directory'"
+)
+EMPTY_DIRECTORY = (
+    "/cgi/user/list answered no employees: the app may not see the directory — widen "
+    "the app's visible range (可见范围) to the whole company in the Fxiaoke admin console"
+)
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,14 @@ class FxiaokeAdapter(Adapter):
         self.concurrent_streams = config.concurrent_streams
         """Objects are read side by side (each stream in its own thread): they
         share the client, so one token and one rate-limit window per interface."""
-        self.client = FxiaokeClient(config, logger=context.logger)
+        self.client = FxiaokeClient(
+            config, logger=context.logger, tokens=token_store(context.config_dir, context.logger)
+        )
         self.currency = config.currency or context.base_currency
         self._departments: dict[str, str] | None = None
         self._departments_lock = threading.Lock()
+        self._describes: dict[str, Describe | None] = {}
+        self._describes_lock = threading.Lock()
         self.objects = self._object_streams()
 
     def action_writer(self) -> FxiaokeActionWriter:
@@ -234,12 +250,7 @@ class FxiaokeAdapter(Adapter):
                 message += f" (if the tenant does not use {api_name}: {fix})"
             return message, _check_exit_code(exc)
         if api_name == "PersonnelObj" and not rows:
-            return (
-                "PersonnelObj answered no rows: the operator may not read 人员 — ask Fxiaoke "
-                "support for the Person object API permission or add a 人员 data-sharing rule "
-                "for the operator, or set managers_from = 'directory'",
-                ExitCode.SOURCE,
-            )
+            return PERSONNEL_TRAP, ExitCode.SOURCE
         return None
 
     def _label(self, stream: Stream) -> str:
@@ -310,7 +321,7 @@ class FxiaokeAdapter(Adapter):
         if state.get("v") == 1:  # a pass of the old layout restarts; the cursor stays
             state = {**state, "v": STATE_VERSION, "pass": None}
         if state.get("pass"):
-            return state, dict(state["pass"]), False
+            return state, {**state["pass"], "resumed": True}, False
         started = to_ms(ctx.started_at)
         every = self.config.reconcile_every_days
         reconciled = state.get("reconciled_at")
@@ -345,6 +356,8 @@ class FxiaokeAdapter(Adapter):
         change an incremental read read — never the hub's own clock, which
         may run ahead of Fxiaoke's."""
         state, run, begins = self._start_pass(api_name, state, ctx)
+        if self.config.describe:
+            mapper.use(self.describe_of(api_name))
         records: list[Record] = []
         rejects: list[Reject] = []
         deletes: list[Tombstone] = []
@@ -375,6 +388,9 @@ class FxiaokeAdapter(Adapter):
             if records or rejects or deletes:
                 yield batch(state={**state, "pass": dict(run)})
             raise
+        began_here = run["kind"] == "snapshot" and run.get("resumed") is None
+        if began_here and api_name == "PersonnelObj" and done == 0:
+            self._fail_if_owners_wait(PERSONNEL_TRAP)
         final = {**state, "pass": None}
         if run["kind"] == "snapshot":
             final["cursor"], final["cursor_ids"] = run["mark"] or [0, []]
@@ -460,10 +476,33 @@ class FxiaokeAdapter(Adapter):
             rejects.append(
                 Reject(
                     f"{api_name} {rid}: {exc}" if rid else f"{api_name}: {exc}",
-                    raw,
+                    mask_expansions(raw),
                     source_id=sid,
                     location=f"{api_name}/{rid}" if rid else api_name,
                 )
+            )
+
+    def describe_of(self, api_name: str) -> Describe | None:
+        """The object's describe, asked once per adapter (run)."""
+        with self._describes_lock:
+            if api_name not in self._describes:
+                self._describes[api_name] = describe(self.client, api_name)
+            return self._describes[api_name]
+
+    def _fail_if_owners_wait(self, why: str) -> None:
+        """A managers read that found nobody, in a tenant whose customers have
+        owners: every owner would stay unresolved, so the stream fails (as
+        `hub check` explains) instead of reporting `ok` with 0 rows."""
+        api = self.config.customers.api_name
+        owner = [{"field_name": "owner", "operator": "ISN", "field_values": [""]}]
+        answer = self.client.post(
+            query_path(api), query_body(api, None, None, count=False, limit=1, filters=owner)
+        )
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+        if data.get("dataList"):
+            # the stream fails (exit code 1); the other streams still land
+            raise SourceDataError(
+                f"{self.context.connection}/managers: {why}; {api} records have owners"
             )
 
     # -- the employee directory ------------------------------------------------------------
@@ -488,6 +527,8 @@ class FxiaokeAdapter(Adapter):
         departments = self.department_names()
         answer = self.client.post(USER_LIST, {"departmentId": WHOLE_COMPANY, "fetchChild": True})
         users = [u for u in answer.get("userList") or [] if isinstance(u, dict)]
+        if not users:
+            self._fail_if_owners_wait(EMPTY_DIRECTORY)
         known: dict[str, str] | None = (state or {}).get("digests")
         begins = known is None
         digests = dict(known or {})

@@ -27,7 +27,8 @@ from typing import Any
 import httpx
 
 from hub import secrets
-from hub.adapters.http import RetryPolicy, TokenCache, Transient, retry_after_seconds
+from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
+from hub.adapters.tokens import NoTokenStore, Token, TokenCache, TokenStore, token_key
 from hub.errors import (
     AuthError,
     ConfigError,
@@ -77,6 +78,7 @@ class FxiaokeClient:
         clock: clocks.Clock | None = None,
         logger: logging.Logger | None = None,
         retry: RetryPolicy | None = None,
+        tokens: TokenStore | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or clocks.default
@@ -90,11 +92,18 @@ class FxiaokeClient:
             follow_redirects=False,
             headers={"Content-Type": "application/json", "User-Agent": "hub-fxiaoke/0.1"},
         )
-        self.tokens = TokenCache(self._mint, margin=TOKEN_MARGIN, clock=self.clock.monotonic)
-        """The access token: reused until 600 s before expiry, minted by one
-        thread at a time (the others wait for it)."""
-        self.tenant: str | None = None
-        """corpId (corp_access_token flow) or ea (oauth flow), from the token call."""
+        secret = settings.app_secret.get_secret_value()
+        code = settings.permanent_code.get_secret_value()
+        self.tokens = TokenCache(
+            self._mint,
+            tokens or NoTokenStore(),
+            token_key("fxiaoke", settings.base_url, settings.auth, settings.app_id, secret, code),
+            margin=TOKEN_MARGIN,
+            clock=self.clock.time,
+            log=self.log,
+        )
+        """The access token: reused until 600 s before expiry, by this run and
+        the runs after it (`.hub/tokens/`), minted by one thread at a time."""
         self._refused: HubError | None = None
         """Why the token call was refused, once it was: the credentials will not
         get better within this run, so threads waiting for a token give up
@@ -103,26 +112,31 @@ class FxiaokeClient:
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
         """Requests sent per path (retries included), for tests and benchmarks."""
-        secrets.register(
-            [settings.app_secret.get_secret_value(), settings.permanent_code.get_secret_value()]
-        )
+        secrets.register([secret, code])
 
     def close(self) -> None:
         self.http.close()
 
+    @property
+    def tenant(self) -> str | None:
+        """corpId (corp_access_token flow) or ea (oauth flow), minted with the token."""
+        token = self.tokens.current
+        return token.details.get("tenant") if token else None
+
     # -- tokens ------------------------------------------------------------------
 
-    def _mint(self) -> tuple[str, float]:
-        """A token call (TokenCache calls it under its lock): the token and its lifetime."""
+    def _mint(self) -> Token:
+        """A token call (TokenCache calls it under its lock)."""
         if self._refused is not None:
             raise type(self._refused)(str(self._refused))
         try:
-            return self._token_call()
+            value, tenant, lifetime = self._token_call()
         except (AuthError, ConfigError) as exc:
             self._refused = exc
             raise
+        return Token(value, self.clock.time() + lifetime, {"tenant": tenant})
 
-    def _token_call(self) -> tuple[str, float]:
+    def _token_call(self) -> tuple[str, str, float]:
         s = self.settings
         credentials = {
             "appId": s.app_id,
@@ -138,8 +152,7 @@ class FxiaokeClient:
         if not value or not tenant:
             raise SourceError(f"Fxiaoke {self._token_path}: answer without a token")
         secrets.register([str(value)])
-        self.tenant = str(tenant)
-        return str(value), float(body.get("expiresIn") or 7200)
+        return str(value), str(tenant), float(body.get("expiresIn") or 7200)
 
     @property
     def _token_path(self) -> str:
@@ -152,30 +165,31 @@ class FxiaokeClient:
         `retry=False` sends once (a create must not be repeated blindly): a
         transient failure is raised as `Transient` or an httpx transport error."""
         token = self.tokens.get()
+        secrets.register([token.value])  # also a token reused from an earlier run
         try:
             return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
-            self.tokens.invalidate(token)
+            self.tokens.invalidate(token.value)
             self.log.info("Fxiaoke refused the access token (20016); minting a new one")
         token = self.tokens.get()
         try:
             return self._send(path, *self._authenticate(token, payload), retry=retry)
         except TokenRefused:
-            self.tokens.invalidate(token)
+            self.tokens.invalidate(token.value)
             raise AuthError(
                 f"Fxiaoke {path}: a freshly minted access token was refused (errorCode 20016); "
                 "check that app_id, the enterprise and operator_user_id belong together"
             ) from None
 
     def _authenticate(
-        self, token: str, payload: dict[str, Any]
+        self, token: Token, payload: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         op = self.settings.operator_user_id
-        tenant = self.tenant or ""
+        tenant, value = token.details.get("tenant", ""), token.value
         if self.settings.auth == "oauth":
-            headers = {"authorization": f"Bearer {token}", "x-fs-ea": tenant, "x-fs-userid": op}
+            headers = {"authorization": f"Bearer {value}", "x-fs-ea": tenant, "x-fs-userid": op}
             return payload, headers
-        body = {"corpAccessToken": token, "corpId": tenant, "currentOpenUserId": op, **payload}
+        body = {"corpAccessToken": value, "corpId": tenant, "currentOpenUserId": op, **payload}
         return body, {}
 
     # -- one request, paced and retried --------------------------------------------------
@@ -220,6 +234,15 @@ class FxiaokeClient:
     def _read_envelope(self, path: str, response: httpx.Response) -> dict[str, Any]:
         where = f"Fxiaoke {path}"
         status = response.status_code
+        html = "html" in response.headers.get("content-type", "").lower()
+        if status == 501 or (html and status not in (429, 502, 503, 504)):
+            # A web server, not the gateway (which answers JSON, HTTP 200): retrying
+            # for minutes would not change that.
+            raise ConfigError(
+                f"{where}: {self.settings.base_url} answered "
+                f"{'an HTML page' if html else 'Not Implemented'} (HTTP {status}); it is not "
+                "the Fxiaoke OpenAPI gateway — use your cloud's open-… host (see `cloud` / `host`)"
+            )
         if status == 429 or status >= 500:
             raise Transient(f"HTTP {status}", retry_after=retry_after_seconds(response))
         if 300 <= status < 400:

@@ -193,6 +193,11 @@ class FakeFxiaoke:
         self.quota_bought = True
         self.app_authorised = True
         self.personnel_readable = True
+        self.employees_hidden = False
+        self.field_meta: dict[str, dict[str, dict[str, Any]]] = {}
+        """apiName → field → what `describe` says beyond "text" (type, label,
+        options); employee-typed fields carry ids in the auth flow's form."""
+        """The app's visible range excludes everyone: /cgi/user/list answers no one."""
         self.list_invalid = list_invalid
         """Whether invalidated records come back from queries that do not name
         `is_deleted` or `life_status` in a filter (they do not, by default)."""
@@ -454,8 +459,8 @@ class FakeFxiaoke:
         wanted = {department}
         if payload.get("fetchChild"):
             wanted = self._subtree(department)
-        users = []
-        for e in self.employees.values():
+        users: list[dict[str, Any]] = []
+        for e in [] if self.employees_hidden else self.employees.values():
             if department != 999999 and e.department_id not in wanted:
                 continue
             if department == 999999 and not payload.get("fetchChild") and e.department_id != 999999:
@@ -615,23 +620,35 @@ class FakeFxiaoke:
                 continue
             if value is None or value == "" or value == []:
                 continue  # includeNull defaults to false
-            if key in EMPLOYEE_FIELDS:
+            if key in EMPLOYEE_FIELDS or (self._is_employee(api, key) and isinstance(value, list)):
                 value = [self._employee_id(v, flow) for v in value]
+            elif self._is_employee(api, key) and isinstance(value, str):
+                value = self._employee_id(value, flow)  # one id, as some tenants send it
             elif key == "check_object_id" and record.get("goal_type") == "2":
                 value = self._employee_id(value, flow)
             out[key] = value
-        owners = record.get("owner") or []
-        if owners and (projection is None or "owner__r" in projection):
-            e = self.employees.get(owners[0])
-            if e is not None:
-                out["owner__r"] = {
+        for key in ("owner", "created_by", "last_modified_by"):
+            ids = record.get(key) or []
+            if not ids or (projection is not None and f"{key}__r" not in projection):
+                continue
+            e = self.employees.get(ids[0])
+            if e is not None:  # the documented expansion of an employee field
+                out[f"{key}__r"] = {
                     "id": self._employee_id(e.user_id, flow),
                     "name": e.name,
-                    "phone": e.mobile,
+                    "nickname": "小" + e.name[:1],
                     "dept": str(e.department_id),
+                    "supervisorId": e.leader_id,
+                    "email": e.email,
+                    "phone": e.mobile,
                     "status": 1 if e.is_stop else 0,
+                    "tenantId": "590163",
                 }
         return out
+
+    def _is_employee(self, api: str, key: str) -> bool:
+        meta = self.field_meta.get(api, {}).get(key)
+        return meta is not None and meta.get("type") in ("employee", "employee_many")
 
     # -- changing the tenant -------------------------------------------------------------------
 
@@ -1098,7 +1115,43 @@ def populate(fake: FakeFxiaoke, sizes: DemoSizes | None = None, seed: int = 7) -
             at_ms=now,
         )
         _populate_contacts(fake, sizes_["contacts"], accounts, owners, sellers, now, seed)
+        fake.field_meta.update(json.loads(json.dumps(FIELD_META)))  # a copy per tenant
     return fake
+
+
+FIELD_META: dict[str, dict[str, dict[str, Any]]] = {
+    "AccountObj": {
+        "account_level": {
+            "type": "select_one",
+            "label": "客户级别",
+            "options": [
+                {"value": "1", "label": "重要客户"},
+                {"value": "2", "label": "普通客户"},
+                {"value": "3", "label": "小客户"},
+            ],
+        },
+        "account_type": {
+            "type": "select_one",
+            "label": "客户类型",
+            "options": [{"value": "1", "label": "终端客户"}, {"value": "2", "label": "渠道客户"}],
+        },
+        "deal_status": {
+            "type": "select_one",
+            "label": "成交状态",
+            "options": [
+                {"value": "1", "label": "未成交"},
+                {"value": "2", "label": "已成交"},
+                {"value": "3", "label": "多次成交"},
+            ],
+        },
+        "uniform_social_credit_code": {"type": "text", "label": "统一社会信用代码"},
+    },
+    "GoalValueObj": {
+        "check_object_id": {"type": "text", "label": "考核对象"},
+        "check_dimension_value1": {"type": "employee", "label": "人员"},
+    },
+}
+"""What `describe` says beyond "text" about the demo tenant's fields."""
 
 
 def _populate_contacts(

@@ -85,8 +85,15 @@ def describe(fake: FakeFxiaoke, payload: dict[str, Any]) -> dict[str, Any]:
     for record in fake.objects[api].values():
         names |= set(record)
     names |= fake.custom_fields.get(api, set())
+    meta = fake.field_meta.get(api, {})
     fields = {
-        n: {"api_name": n, "type": "text", "label": n, "is_required": n in REQUIRED.get(api, ())}
-        for n in sorted(names)
+        n: {
+            "api_name": n,
+            "type": "text",
+            "label": n,
+            "is_required": n in REQUIRED.get(api, ()),
+            **meta.get(n, {}),
+        }
+        for n in sorted(names | set(meta))
     }
     return {"data": {"describe": {"api_name": api, "fields": fields}}}

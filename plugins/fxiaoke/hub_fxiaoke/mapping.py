@@ -22,10 +22,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from hub import masking
 from hub.adapters import parsing
 from hub.adapters.contract import Tombstone
 from hub.model import Activity, ActivityKind, Contact, Customer, Goal, Manager, Record
 from hub.periods import Period, month_period, quarter_period, year_period
+from hub_fxiaoke.describe import EMPLOYEE_TYPES, Describe
 from hub_fxiaoke.settings import ActivityObject, ContactObject, CustomerObject, GoalObject
 
 Mapped = list[Record | Tombstone]
@@ -76,9 +78,27 @@ MONEY_METRICS = frozenset({"sales_amount", "payment_amount"})
 class Mapper(Protocol):
     """Maps one object's records; `map` may give several records (goals) or tombstones."""
 
+    describe: Describe | None
+
     def source_id(self, raw: Mapping[str, Any]) -> str: ...
 
     def map(self, raw: Mapping[str, Any]) -> Mapped: ...
+
+    def use(self, describe: Describe | None) -> None:
+        """Take the object's describe (before a read)."""
+        ...
+
+
+class Described:
+    """A mapper's describe: select labels beside their codes in `extra`."""
+
+    describe: Describe | None = None
+
+    def use(self, describe: Describe | None) -> None:
+        self.describe = describe
+
+    def labels(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        return self.describe.labels(dict(raw)) if self.describe is not None else {}
 
 
 class MappingError(ValueError):
@@ -149,6 +169,34 @@ def extra_fields(raw: Mapping[str, Any], used: set[str]) -> dict[str, Any]:
     }
 
 
+_EXPANSION_KEEP = frozenset(
+    {"id", "_id", "dept", "deptId", "status", "tenantId", "supervisorId", "describe_api_name"}
+)
+"""Keys of an expansion (`owner__r`, …) that are ids or codes, not personal data."""
+
+
+def mask_expansions(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A raw record for a reject with every personal value of its `__r`/`__l`
+    expansions masked: an employee's name, nickname, phone and e-mail, a
+    lookup's display name. The hub masks the record's own fields by name and
+    content; inside an expansion every text but its ids and codes is a person's."""
+    return {k: _mask_expansion(v) if k.endswith(_DERIVED) else v for k, v in raw.items()}
+
+
+def _mask_expansion(value: Any, key: str = "") -> Any:
+    if isinstance(value, Mapping):
+        return {
+            str(k): v if k in _EXPANSION_KEEP else _mask_expansion(v, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_expansion(v, key) for v in value]
+    if isinstance(value, str) and value:
+        masked = masking.mask_value(key, value)
+        return masking.mask_name(value) if masked == value else masked
+    return value
+
+
 def build(model: type[Record], **values: Any) -> Record:
     """Validate a canonical record; a failure names the canonical field."""
     try:
@@ -169,13 +217,25 @@ def record_id(raw: Mapping[str, Any]) -> str:
 # -- customers ---------------------------------------------------------------------
 
 
-class CustomerMapper:
+class CustomerMapper(Described):
     """AccountObj → Customer."""
 
     def __init__(self, connection: str, settings: CustomerObject) -> None:
         self.connection = connection
         self.settings = settings
         self.fields = settings.field_map()
+
+    def use(self, describe: Describe | None) -> None:
+        """The credit code may sit in a custom field: found by its label."""
+        super().use(describe)
+        self.fields = self.settings.field_map()
+        if describe is None or "credit_code" in self.settings.fields:
+            return
+        if self.fields.get("credit_code") in describe.fields:
+            return
+        found = describe.by_label(self.settings.credit_code_labels)
+        if found:
+            self.fields["credit_code"] = found
 
     def source_id(self, raw: Mapping[str, Any]) -> str:
         return record_id(raw)
@@ -217,7 +277,7 @@ class CustomerMapper:
                 owner_source_id=first_id(raw.get("owner")),
                 created_at=millis(raw, "create_time"),
                 updated_at=millis(raw, "last_modified_time"),
-                extra=extra_fields(raw, set(self.fields.values())),
+                extra=extra_fields(raw, set(self.fields.values())) | self.labels(raw),
                 **values,
             )
         ]
@@ -239,7 +299,7 @@ def flag(raw: Mapping[str, Any], field: str) -> bool | None:
         raise MappingError(field, str(exc)) from None
 
 
-class ContactMapper:
+class ContactMapper(Described):
     """ContactObj → Contact: the people at a customer, linked by `account_id`."""
 
     def __init__(self, connection: str, settings: ContactObject) -> None:
@@ -271,7 +331,7 @@ class ContactMapper:
                 owner_source_id=first_id(raw.get("owner")),
                 created_at=millis(raw, "create_time"),
                 updated_at=millis(raw, "last_modified_time"),
-                extra=extra_fields(raw, set(self.fields.values())),
+                extra=extra_fields(raw, set(self.fields.values())) | self.labels(raw),
                 **values,
             )
         ]
@@ -280,7 +340,7 @@ class ContactMapper:
 # -- activities ------------------------------------------------------------------------
 
 
-class ActivityMapper:
+class ActivityMapper(Described):
     """One object (follow-ups, visits, orders, payments, …) → Activity.
 
     Source ids are `<apiName>:<_id>`: several objects feed the activities
@@ -349,7 +409,7 @@ class ActivityMapper:
                 currency=currency,
                 created_at=created,
                 updated_at=millis(raw, "last_modified_time"),
-                extra=extra_fields(raw, used),
+                extra=extra_fields(raw, used) | self.labels(raw),
             )
         ]
 
@@ -378,7 +438,19 @@ class ActivityMapper:
 # -- goals -----------------------------------------------------------------------------
 
 
-class GoalMapper:
+def person_id(value: Any) -> str | None:
+    """An employee field in any of the shapes tenants send: a list of ids,
+    one id, or a list written as a string ("[1000]", '["FSUID_…"]'); either
+    id form (FSUID_… or numeric) is kept as it came."""
+    if isinstance(value, str):
+        text_ = value.strip()
+        if text_.startswith("[") and text_.endswith("]"):
+            parts = [p.strip().strip("'\"") for p in text_[1:-1].split(",")]
+            value = [p for p in parts if p]
+    return first_id(value)
+
+
+class GoalMapper(Described):
     """GoalValueObj → one Goal per month with a value (and derived quarters/years).
 
     A GoalValueObj holds one fiscal year of one target rule for one person
@@ -397,6 +469,31 @@ class GoalMapper:
         self.settings = settings
         self.currency = currency
         self.department_names = department_names
+        self.person_dimensions: list[str] = []
+
+    def use(self, describe: Describe | None) -> None:
+        """The employee-typed assessment dimensions (`check_dimension_valueN`)
+        of GoalValueObj may carry the goal's person."""
+        super().use(describe)
+        self.person_dimensions = [
+            f
+            for f in (describe.of_type(EMPLOYEE_TYPES) if describe else [])
+            if f.startswith("check_dimension_value")
+        ]
+
+    def person(self, raw: Mapping[str, Any]) -> tuple[str | None, list[str]]:
+        """(the goal's person, the fields tried)."""
+        s = self.settings
+        tried: list[str] = []
+        rule = str(raw.get("goal_rule_id"))
+        for name in (s.person_fields_by_rule.get(rule), s.person_field, *self.person_dimensions):
+            if name and name not in tried:
+                tried.append(name)
+        for name in tried:
+            found = person_id(raw.get(name))
+            if found is not None:
+                return found, tried
+        return None, tried
 
     def source_id(self, raw: Mapping[str, Any]) -> str:
         return record_id(raw)
@@ -430,14 +527,19 @@ class GoalMapper:
         s = self.settings
         metric = s.metrics_by_rule.get(str(raw.get("goal_rule_id")), s.metric)
         money = metric in MONEY_METRICS
-        target_of = first_id(raw.get("check_object_id"))
-        if target_of is None:
-            raise MappingError("check_object_id", "empty (whose goal is it?)")
-        manager = team = None
-        if str(raw.get("goal_type")) == "1":
-            team = self.department_names().get(target_of, target_of)
-        else:
-            manager = target_of
+        manager, tried = self.person(raw)
+        team = None
+        if manager is None:
+            target_of = person_id(raw.get("check_object_id"))
+            tried.append("check_object_id")
+            if target_of is None:
+                raise MappingError(
+                    ", ".join(tried), "all empty (whose goal is it? set goals.person_field)"
+                )
+            if str(raw.get("goal_type")) == "1":
+                team = self.department_names().get(target_of, target_of)
+            else:
+                manager = target_of
         common = {
             "source": self.connection,
             "manager_source_id": manager,
@@ -447,7 +549,8 @@ class GoalMapper:
             "currency": self.currency if money else None,
             "created_at": millis(raw, "create_time"),
             "updated_at": millis(raw, "last_modified_time"),
-            "extra": extra_fields(raw, {f"{m}_value" for m in MONTHS} | {"annual_value"}),
+            "extra": extra_fields(raw, {f"{m}_value" for m in MONTHS} | {"annual_value"})
+            | self.labels(raw),
         }
         out: Mapped = []
         for period, numbers in periods:
@@ -544,7 +647,7 @@ def manager_from_user(
     )
 
 
-class PersonnelMapper:
+class PersonnelMapper(Described):
     """PersonnelObj (人员) → Manager, keyed by the CRM employee id `user_id`."""
 
     def __init__(self, connection: str) -> None:

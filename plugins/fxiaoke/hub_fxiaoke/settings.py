@@ -36,6 +36,7 @@ CUSTOMER_FIELDS: dict[str, str] = {
     "tier": "account_level",
     "industry": "industry_level1",
     "country": "country",
+    "credit_code": "uniform_social_credit_code",
 }
 """Canonical customer field → AccountObj field. `name` and `tel` are in the
 official examples; the others are the commonly used preset names: check them
@@ -71,6 +72,17 @@ class CustomerObject(_Strict):
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     """Canonical field → {Fxiaoke option value → hub value}, e.g. tier {"1" = "A"}."""
     kind: CustomerKind = CustomerKind.company
+    credit_code_labels: list[str] = Field(
+        default_factory=lambda: [
+            "统一社会信用代码",
+            "社会信用代码",
+            "信用代码",
+            "Unified Social Credit Code",
+        ]
+    )
+    """Labels `describe` may give the field holding the unified social credit
+    code, when the tenant has no `uniform_social_credit_code` (a custom `__c`
+    field). A field set in `fields.credit_code` wins; `[]` looks for none."""
 
     @field_validator("fields", "values")
     @classmethod
@@ -210,6 +222,13 @@ class GoalObject(_Strict):
     """Unit of non-money metrics (money metrics carry the currency)."""
     derive: list[Literal["quarter", "year"]] = Field(default_factory=list)
     """Also write quarterly and/or yearly goals summed from the months."""
+    person_field: str | None = None
+    """The field naming a goal's person, for every target rule (e.g.
+    `check_dimension_value1`); else found per record: `person_fields_by_rule`,
+    the employee-typed `check_dimension_valueN` fields of `describe`, then
+    `check_object_id`."""
+    person_fields_by_rule: dict[str, str] = Field(default_factory=dict)
+    """goal_rule_id → the field naming the person for that rule's goals."""
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     """The target rule's start month: month m of fiscal year Y is in calendar
     year Y when m >= start, else Y + 1."""
@@ -272,6 +291,10 @@ class FxiaokeSettings(_Strict):
     activities: list[ActivityObject] = Field(default_factory=list, validate_default=True)
     """Built-in objects with overrides, and further objects, by api_name."""
     goals: GoalObject = Field(default_factory=GoalObject)
+    describe: bool = True
+    """Ask `describe` once per object and run (one call each): select fields get
+    their labels in `extra` beside the codes (`account_level__label`), and
+    fields are found by label (credit code) or type (a goal's person)."""
     actions: ActionsSettings = Field(default_factory=lambda: ActionsSettings())
     """Write-back of follow-up tasks (`hub actions apply`)."""
 

@@ -96,13 +96,13 @@ def test_token_is_reused_until_shortly_before_expiry(
     for _ in range(20):
         client.post(PRESET_QUERY, QUERY)
     assert fake.counters.token_calls == 1
-    first = client.tokens.get()
+    first = client.tokens.get().value
     vclock.advance(6500)
-    assert client.tokens.get() == first  # still well inside its 7200 s
+    assert client.tokens.get().value == first  # still well inside its 7200 s
     vclock.advance(200)  # 6700 s: inside the documented re-issue window
     client.post(PRESET_QUERY, QUERY)
     assert fake.counters.token_calls == 2
-    assert client.tokens.get() != first
+    assert client.tokens.get().value != first
 
 
 def test_expired_token_mid_run_is_refreshed_once_and_the_call_succeeds(
@@ -133,7 +133,7 @@ def test_tokens_are_never_minted_concurrently(fake: FakeFxiaoke, settings: dict[
     client = client_for(settings)
     tokens = []
     threads = [
-        threading.Thread(target=lambda: tokens.append(client.tokens.get())) for _ in range(8)
+        threading.Thread(target=lambda: tokens.append(client.tokens.get().value)) for _ in range(8)
     ]
     for t in threads:
         t.start()
@@ -149,7 +149,7 @@ def test_token_calls_stay_within_ten_a_minute(
     client = client_for(settings)
     start = vclock.time()
     for _ in range(25):  # a token refused again and again: each refresh mints
-        client.tokens.invalidate(client.tokens.get())
+        client.tokens.invalidate(client.tokens.get().value)
     assert fake.counters.token_calls == 25
     assert fake.counters.answered.get(30004, 0) == 0
     assert vclock.time() - start >= 120  # 25 mints need at least two full minutes
@@ -298,6 +298,29 @@ def test_a_web_host_that_redirects_is_named_precisely(settings: dict[str, Any]) 
     assert caught.value.exit_code == ExitCode.CONFIG  # the fix is `host` in hub.toml
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, html="<html><body>纷享销客 官网</body></html>"),
+        httpx.Response(404, html="<html>Not Found</html>"),
+        httpx.Response(501, text="Not Implemented"),
+    ],
+    ids=["html-200", "html-404", "501"],
+)
+def test_a_host_that_is_not_the_gateway_is_named_at_once_and_not_retried(
+    settings: dict[str, Any], vclock: VirtualClock, answer: httpx.Response
+) -> None:
+    client = client_for(settings, host="https://crm.example.com")
+    with respx.mock() as router:
+        route = router.route().mock(return_value=answer)
+        before = vclock.slept
+        with pytest.raises(ConfigError, match="not the Fxiaoke OpenAPI gateway") as caught:
+            client.tokens.get()
+    assert route.call_count == 1 and vclock.slept == before  # not retried for 105 s
+    assert "https://crm.example.com" in str(caught.value)  # the host is named, not masked
+    assert caught.value.exit_code == ExitCode.CONFIG
+
+
 def test_gateway_5xx_and_network_errors_are_retried(
     tenant: FakeFxiaoke, settings: dict[str, Any], vclock: VirtualClock
 ) -> None:
@@ -342,7 +365,7 @@ def test_secrets_and_tokens_never_reach_logs_or_errors(
     caplog.set_level(logging.DEBUG)
     client = client_for(settings)
     client.post(PRESET_QUERY, QUERY)
-    token = client.tokens.get()
+    token = client.tokens.get().value
     fake.fail(-1)
     fake.expire_tokens()
     client.post(PRESET_QUERY, QUERY)
@@ -350,7 +373,7 @@ def test_secrets_and_tokens_never_reach_logs_or_errors(
     with pytest.raises(AuthError) as caught:
         client.post(PRESET_QUERY, QUERY)
     text = caplog.text + str(caught.value)
-    for secret in (fake.app_secret, fake.permanent_code, token, client.tokens.get()):
+    for secret in (fake.app_secret, fake.permanent_code, token, client.tokens.get().value):
         assert secret not in text
 
 
@@ -397,7 +420,7 @@ def test_token_calls_from_many_threads_stay_within_ten_a_minute(
 
     def refused_again_and_again() -> None:
         for _ in range(8):
-            client.tokens.invalidate(client.tokens.get())
+            client.tokens.invalidate(client.tokens.get().value)
 
     threads = [threading.Thread(target=refused_again_and_again) for _ in range(4)]
     for t in threads:

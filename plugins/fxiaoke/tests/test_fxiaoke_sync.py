@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -430,7 +431,7 @@ def test_daily_quota_stops_cleanly_and_the_next_day_continues(
         assert reference.sync().exit_code == ExitCode.OK
     clean_calls = sum(clean.counters.queries.values())
 
-    limited.daily_quota = 16  # runs out in the middle of an object (ActiveRecordObj one by one)
+    limited.daily_quota = 19  # runs out in the middle of an object (ContactObj one by one)
     settings = {**limited.settings(HOST), "concurrent_streams": concurrent}
     with mount(limited):
         project = make_project(tmp_path / "limited", settings, **hub)
@@ -548,6 +549,42 @@ def test_check_explains_the_personnel_permission_trap(
     assert "PersonnelObj answered no rows" in out and "data-sharing rule" in out
 
 
+def test_sync_fails_the_managers_stream_in_the_personnel_permission_trap(
+    fake: FakeFxiaoke, tmp_path: Path
+) -> None:
+    fake.personnel_readable = False
+    oauth = {**fake.settings(HOST, "oauth"), "managers_from": "personnel"}
+    project = make_project(tmp_path, oauth)
+    report = project.sync()
+    assert report.exit_code == ExitCode.FAILED  # not 0, not "ok with 0 rows"
+    managers = results(report)["managers"]
+    assert managers.status != "ok"
+    assert "PersonnelObj answered no rows" in str(managers.error)
+    assert "data-sharing rule" in str(managers.error)
+    assert results(report)["customers"].status == "ok"  # the other streams still land
+    assert count(project, "customers") > 0
+
+
+def test_a_tenant_without_owned_customers_may_have_no_employees_readable(
+    fake: FakeFxiaoke, tmp_path: Path
+) -> None:
+    fake.personnel_readable = False
+    for record in fake.objects["AccountObj"].values():
+        record["owner"] = []  # everything in the public pool: nobody waits for an owner
+    oauth = {**fake.settings(HOST, "oauth"), "managers_from": "personnel"}
+    report = make_project(tmp_path, oauth).sync(streams=["managers", "customers"])
+    assert report.exit_code == ExitCode.OK, report.results
+
+
+def test_an_empty_directory_fails_the_managers_stream_when_owners_wait(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    fake.employees_hidden = True
+    report = make_project(tmp_path, settings).sync()
+    assert report.exit_code == ExitCode.FAILED
+    assert "visible range" in str(results(report)["managers"].error)
+
+
 def test_check_names_an_object_the_tenant_lacks(
     fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -651,6 +688,59 @@ def test_a_bad_record_is_rejected_with_its_id_and_field_and_the_rest_lands(
     )
 
 
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) at the bottom of a JSON value."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def test_every_personal_field_of_a_rejected_record_is_masked_expansions_too(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    """A rejected contact, with the employee expansions Fxiaoke adds
+    (owner__r, created_by__r, … with name, nickname, phone, e-mail) and a
+    lookup's display name: no personal value survives in the rejects table."""
+    owner = fake.employees["1001"]
+    account = sorted(fake.objects["AccountObj"])[0]
+    bad = fake.add(
+        "ContactObj",
+        {
+            "name": "欧阳采购",
+            "account_id": account,
+            "account_id__r": "欧阳家具有限公司",
+            "contact_person__r": "欧阳娜娜",
+            "owner": ["1001"],
+            "created_by": ["1001"],
+            "last_modified_by": ["1001"],
+            "mobile1": "13612345678",
+            "tel1": "021-62345678",
+            "email": "ouyang@example.cn",
+            "wechat__c": "ouyang_wx",
+            "primary_contact": "maybe",  # the reason it is rejected
+        },
+    )
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.REJECTS
+    with project.store.read() as conn:
+        (raw,) = conn.execute(select(rejects.c.raw).where(rejects.c.stream == "contacts")).scalars()
+    personal = {
+        "欧阳采购", "欧阳家具有限公司", "欧阳娜娜", "13612345678", "021-62345678",
+        "ouyang@example.cn", "ouyang_wx", owner.name, "小" + owner.name[:1], owner.mobile, owner.email,
+    }  # fmt: skip
+    fields = dict(leaves(raw))
+    assert {"owner__r.nickname", "created_by__r.phone", "last_modified_by__r.email"} <= set(fields)
+    for path, value in fields.items():
+        for secret in personal:
+            assert secret not in str(value), f"{path} keeps {secret!r}"
+    assert raw["_id"] == bad and raw["owner__r"]["id"] == owner.open_user_id  # ids stay
+
+
 def test_a_run_killed_mid_object_resumes_with_nothing_lost_or_doubled(
     vclock: VirtualClock, tmp_path: Path
 ) -> None:
@@ -663,9 +753,9 @@ def test_a_run_killed_mid_object_resumes_with_nothing_lost_or_doubled(
     follow_up_pages = [0]
 
     def crash_on_the_fifth_follow_up_page(request: httpx.Request) -> httpx.Response:
-        if b'"ActiveRecordObj"' in request.content:
+        if request.url.path == PRESET_QUERY and b'"ActiveRecordObj"' in request.content:
             follow_up_pages[0] += 1
-            if follow_up_pages[0] == 5:
+            if follow_up_pages[0] == 7:  # the mark query, then 6 pages (two batches) read
                 raise KeyboardInterrupt  # what SIGTERM becomes in `hub sync`
         return crashing.handle(request)
 
@@ -702,3 +792,108 @@ def test_custom_objects_are_read_through_the_custom_endpoint(
     assert (row["kind"], row["subject"]) == ("meeting", "季度回顾会")
     assert row["occurred_at"] == dt.datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=dt.UTC)
     assert any(r.url.path == "/cgi/crm/custom/v2/data/query" for r in fake.counters.recent)
+
+
+# -- describe: labels, the credit code, a goal's person ------------------------------------------
+
+
+def test_select_codes_keep_their_labels_and_the_credit_code_lands(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[0], uniform_social_credit_code="91310000MA1FL8XQ30")
+    project = make_project(tmp_path, settings)
+    assert project.sync().exit_code == ExitCode.OK
+    row = by_source_id(project, "customers")[accounts[0]]
+    level = fake.objects["AccountObj"][accounts[0]]["account_level"]
+    assert row["tier"] == level  # the option code, as Fxiaoke stores it
+    labels = {"1": "重要客户", "2": "普通客户", "3": "小客户"}
+    assert row["extra"]["account_level__label"] == labels[level]  # its label beside it
+    assert row["credit_code"] == "91310000MA1FL8XQ30"
+    assert "uniform_social_credit_code" not in row["extra"]
+
+
+def test_a_credit_code_in_a_custom_field_is_found_by_its_label(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    meta = fake.field_meta["AccountObj"]
+    meta.pop("uniform_social_credit_code")
+    meta["field_x8Kq1__c"] = {"type": "text", "label": "统一社会信用代码"}
+    accounts = sorted(fake.objects["AccountObj"])
+    fake.update("AccountObj", accounts[1], field_x8Kq1__c="91440300MA5DC2WQ1X")
+    project = make_project(tmp_path, settings)
+    assert project.sync(streams=["customers"]).exit_code == ExitCode.OK
+    assert by_source_id(project, "customers")[accounts[1]]["credit_code"] == "91440300MA5DC2WQ1X"
+
+
+def goal_in_dimension(fake: FakeFxiaoke, person: Any, **fields: Any) -> str:
+    return fake.add(
+        "GoalValueObj",
+        {
+            "name": "维度目标",
+            "goal_type": "1",
+            "check_object_id": "1001",  # the department the rule is applied to
+            "check_dimension_value1": person,
+            "goal_rule_id": "rule_by_person",
+            "fiscal_year": "2026",
+            "owner": ["1000"],
+            "march_value": "30000.00",
+            **fields,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "shape", ["list", "string", "bracketed"], ids=["list", "id-string", "list-as-string"]
+)
+def test_goal_person_found_in_an_employee_dimension_in_any_shape(
+    shape: str, fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    employee = fake.employees["1003"]
+    fsuid = employee.open_user_id
+    person = {"list": ["1003"], "string": fsuid, "bracketed": f'["{fsuid}"]'}[shape]
+    gid = goal_in_dimension(fake, person)
+    project = make_project(tmp_path, settings)
+    report = project.sync(streams=["managers", "goals"])
+    assert report.exit_code == ExitCode.OK, report.results
+    goal = by_source_id(project, "goals")[f"{gid}:2026-03"]
+    assert goal["manager_source_id"] == fsuid and goal["manager_id"] is not None
+    assert goal["team"] is None
+
+
+def test_goal_person_field_is_configurable_and_a_goal_without_one_names_the_fields_tried(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    by_rule = goal_in_dimension(
+        fake,
+        [],
+        check_dimension_value2=[fake.employees["1004"].open_user_id],  # not typed in describe
+        goal_rule_id="rule_second_dim",
+    )
+    nobody = goal_in_dimension(fake, [], check_object_id="", goal_rule_id="rule_nobody")
+    goals = {"person_fields_by_rule": {"rule_second_dim": "check_dimension_value2"}}
+    project = make_project(tmp_path, {**settings, "goals": goals})
+    report = project.sync(streams=["managers", "goals"])
+    assert report.exit_code == ExitCode.REJECTS
+    rows = by_source_id(project, "goals")
+    assert rows[f"{by_rule}:2026-03"]["manager_source_id"] == fake.employees["1004"].open_user_id
+    with project.store.read() as conn:
+        reasons = list(conn.execute(select(rejects.c.reason)).scalars())
+    (reason,) = [r for r in reasons if nobody in r]
+    assert "check_dimension_value1, check_object_id" in reason
+
+
+def test_a_still_valid_token_is_reused_by_the_next_runs(
+    fake: FakeFxiaoke, settings: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path, settings)
+    for _ in range(3):  # a schedule, hub check, a retry: one token for all of them
+        assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 1
+    fake.expire_tokens()  # refused by Fxiaoke: replaced once, then reused again
+    assert project.sync().exit_code == ExitCode.OK
+    assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 2
+    monkeypatch.setenv("HUB_TOKEN_CACHE", "off")
+    assert project.sync().exit_code == ExitCode.OK
+    assert fake.counters.token_calls == 3
