@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from hub.masking import mask_name
 from hub.reports.output import Report, Section
 from hub.reports.source import ReportSource
+from hub.rules import finding_counts
 from hub.rules.tables import rule_findings
 from hub.store.tables import entity_tables
 
@@ -47,10 +48,14 @@ def build(
         where[0] = (f.c.run_id + 0) == run_id
         where.append(f.c.subject_id.in_(subjects))
     summary: dict[str, Counter[str]] = {}
-    for rule, status, count in source.conn.execute(
-        select(f.c.rule, f.c.status, func.count()).where(*where).group_by(f.c.rule, f.c.status)
-    ):
-        summary.setdefault(rule, Counter())[status] = count
+    if subjects is None:
+        # a whole run: counted once when it was written
+        summary = finding_counts.per_rule(source.conn, run_id, rules=rules, severities=severities)
+    else:
+        for rule, status, count in source.conn.execute(
+            select(f.c.rule, f.c.status, func.count()).where(*where).group_by(f.c.rule, f.c.status)
+        ):
+            summary.setdefault(rule, Counter())[status] = count
     wanted = statuses or ["violation", "warning", "not_evaluated"]
     # (rule, status, id): the order of the (run_id, rule, status) index, so a --limit
     # (the dashboard's first page) reads only the rows it keeps, without a sort
