@@ -59,11 +59,13 @@ def build(
     wanted = statuses or ["violation", "warning", "not_evaluated"]
     # (rule, status, id): the order of the (run_id, rule, status) index, so a --limit
     # (the dashboard's first page) reads only the rows it keeps, without a sort
-    statement = (
-        select(f).where(*where, f.c.status.in_(wanted)).order_by(f.c.rule, f.c.status, f.c.id)
-    )
+    order = (f.c.rule, f.c.status, f.c.id)
+    statement = select(f).where(*where, f.c.status.in_(wanted)).order_by(*order)
     if limit:
-        statement = statement.limit(limit)
+        # the ids first, then their rows: when a team's findings are found by subject and
+        # sorted, the sort holds ids from the index, not tens of thousands of whole rows
+        first = select(f.c.id).where(*where, f.c.status.in_(wanted)).order_by(*order)
+        statement = select(f).where(f.c.id.in_(first.limit(limit))).order_by(*order)
     found = source.conn.execute(statement).all()
     names = _subject_names(source, found)
     rows: list[dict[str, Any]] = []
