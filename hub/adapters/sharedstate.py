@@ -238,10 +238,16 @@ class RedisCredits:
         ttl = int((valid_until - time.time()) * 1000)
         if ttl > 0:
             self.redis.set(self._names(key)[1], max(0, remaining), px=ttl)
+        else:
+            self.redis.delete(self._names(key)[1])
 
     def exhaust(self, key: str, until: float, reason: str) -> None:
         spent, remaining = self._names(key)
+        ttl = int((until - time.time()) * 1000)
         pipe = self.redis.pipeline()
-        pipe.set(spent, reason, px=max(1, int((until - time.time()) * 1000)))
+        if ttl > 0:
+            pipe.set(spent, reason, px=ttl)
+        else:
+            pipe.delete(spent)
         pipe.delete(remaining)
         pipe.execute()
