@@ -98,18 +98,38 @@ def test_four_workers_share_one_token_and_one_in_flight_budget(
     purge(project)
 
 
+@pytest.fixture
+def fake_fxiaoke() -> Iterator[object]:
+    from hub_fxiaoke.fake import DemoSizes, FakeFxiaoke, populate
+    from hub_fxiaoke.server import FakeServer
+
+    fake = populate(FakeFxiaoke(latency=0.01), DemoSizes(accounts=150, managers=6))
+    with FakeServer(fake) as server:
+        yield server
+
+
 def test_workers_on_two_hosts_share_through_the_store(
-    tmp_path: Path, fake_zoho: object, workers: list[Workers], postgres_url: str
+    tmp_path: Path,
+    fake_zoho: object,
+    fake_fxiaoke: object,
+    workers: list[Workers],
+    postgres_url: str,
 ) -> None:
     """RabbitMQ and PostgreSQL, no Redis: two worker nodes of two processes each, with
-    host names of their own and no `.hub/` folder in common, still mint one token and
-    keep within one in-flight budget (the store's shared tables)."""
+    host names of their own and no `.hub/` folder in common, still mint one token per
+    client and keep within one in-flight budget (the store's shared tables)."""
     why = reachable(AMQP_URL)
     if why:
         pytest.skip(f"amqp broker tests: {why}")
     project = zoho_project(
         tmp_path / "zoho", fake_zoho, AMQP_URL, 4, store_url=postgres_url, concurrency=2
     )
+    tenant = fake_fxiaoke.fake  # type: ignore[attr-defined]
+    settings = tenant.settings(fake_fxiaoke.url)  # type: ignore[attr-defined]
+    with project.config_path.open("a", encoding="utf-8") as out:
+        for n in range(2):  # two connections of one Fxiaoke tenant
+            out.write(f'\n[connections.fxiaoke_{n}]\nadapter = "fxiaoke"\n')
+            out.write("".join(f'{k} = "{v}"\n' for k, v in settings.items()))
     pool = Workers(project)
     workers.append(pool)
     for host in ("host-a", "host-b"):
@@ -126,11 +146,12 @@ def test_workers_on_two_hosts_share_through_the_store(
     assert stats["token_throttled"] == 0
     assert stats["max_in_flight"] <= IN_FLIGHT_LIMIT
     assert "429" not in stats["statuses"], stats["statuses"]
+    assert tenant.stats()["token_calls"] == 1, "one Fxiaoke token for both hosts"
     with project.store.read() as conn:
         nodes = {w.split(":")[0] for w in conn.execute(select(run_streams.c.worker)).scalars()}
         sealed = conn.execute(select(shared_tokens.c.sealed)).scalars().all()
     assert {"hub@host-a", "hub@host-b"} <= nodes, nodes
-    assert len(sealed) == 1
+    assert len(sealed) == 2  # one Zoho client, one Fxiaoke app
     for token in fake_zoho.tokens:  # type: ignore[attr-defined]
-        assert token not in sealed[0]
+        assert all(token not in value for value in sealed)
     assert not any((tmp_path / host / "tokens").exists() for host in ("host-a", "host-b"))
