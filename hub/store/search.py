@@ -10,7 +10,7 @@ trigram index over it, both kept up to date by triggers on `customers`
 for candidates and keeps the `LIKE` as the final filter, so what matches is
 exactly what the plain `LIKE` matched before.
 
-These objects are created by migration 0011 in SQL of each store, not
+These objects are created by migration 0012 in SQL of each store, not
 declared in `hub.store.tables`: `NAMES` lists them for the schema check.
 """
 

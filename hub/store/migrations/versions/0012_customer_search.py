@@ -7,8 +7,8 @@ it the search still works, by scanning). SQLite: `customer_search` and its
 FTS5 trigram index, kept by triggers (see hub/store/search.py). Both: plain
 indexes on customers.source_id and customers.credit_code.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -21,8 +21,8 @@ from sqlalchemy.exc import DBAPIError
 
 from hub.store import search
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
