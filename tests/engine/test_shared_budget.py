@@ -98,6 +98,35 @@ def test_four_processes_starting_at_once_mint_one_token(backend: tuple[str, str]
     assert got[0].details == {"api_domain": "x"}
 
 
+def test_a_token_about_to_expire_is_replaced_once_for_everyone(
+    backend: tuple[str, str],
+) -> None:
+    key = fresh_key()
+    seed, close = open_shared(*backend)
+    seed.tokens.save(key, Token("old", time.time() + 30))  # within the caches' 60 s margin
+    close()
+    mints: list[str] = []
+
+    def mint() -> Token:
+        time.sleep(0.3)
+        mints.append("minted")
+        return Token("new", time.time() + 3600)
+
+    got: list[str] = []
+
+    def worker() -> None:
+        state, close = open_shared(*backend)
+        got.append(TokenCache(mint, state.tokens, key, margin=60).get().value)
+        close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert mints == ["minted"] and got == ["new"] * 3
+
+
 def test_a_refused_token_is_replaced_once_for_everyone(backend: tuple[str, str]) -> None:
     key = fresh_key()
     (a, close_a), (b, close_b) = open_shared(*backend), open_shared(*backend)
