@@ -22,7 +22,7 @@ from hub.adapters import sharedstate
 from hub.adapters.sharedstate import SPENT_REASON, SharedState
 from hub.adapters.tokens import Token, TokenCache, TokenKey, token_key
 from hub.engine.budget import StoreShared
-from hub.engine.tables import shared_tokens
+from hub.engine.tables import shared_budgets, shared_tokens
 from hub.errors import QuotaExhausted
 from hub.store.database import Store
 
@@ -259,6 +259,40 @@ def test_zoho_workers_stop_before_spending_refused_calls(
             with pytest.raises(QuotaExhausted, match="not sent: another worker met Zoho"):
                 second.get("/crm/v8/Accounts", {"fields": "Account_Name"})
             assert sum(fake.stats.requests.values()) == sent, "a refused call was spent"
+    finally:
+        sharedstate.use(None)
+        store.dispose()
+
+
+def test_fxiaoke_workers_stop_before_spending_refused_calls(tmp_path: Path) -> None:
+    """Once one worker met Fxiaoke's 30002 (daily quota exhausted), the others send
+    nothing until 00:00 Asia/Shanghai."""
+    from hub_fxiaoke.client import FxiaokeClient, next_quota_reset
+    from hub_fxiaoke.fake import DemoSizes, FakeFxiaoke, populate
+    from hub_fxiaoke.server import FakeServer
+    from hub_fxiaoke.settings import FxiaokeSettings
+
+    tenant = populate(FakeFxiaoke(daily_quota=1), DemoSizes(accounts=5, managers=6))
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    sharedstate.use(lambda: StoreShared(store))
+    query = {"data": {"dataObjectApiName": "AccountObj", "search_query_info": {"limit": 10}}}
+    try:
+        with FakeServer(tenant) as server:
+            settings = FxiaokeSettings.model_validate(tenant.settings(server.url))
+            first, second = FxiaokeClient(settings), FxiaokeClient(settings)
+            first.post("/cgi/crm/v2/data/query", query)  # the day's one call
+            with pytest.raises(QuotaExhausted, match="30002"):
+                first.post("/cgi/crm/v2/data/query", query)
+            sent = tenant.stats()["business_calls"]
+            with pytest.raises(QuotaExhausted, match="not sent: another worker met Fxiaoke"):
+                second.post("/cgi/crm/v2/data/query", query)
+            assert tenant.stats()["business_calls"] == sent, "a refused call was spent"
+            first.close()
+            second.close()
+        with store.read() as conn:
+            until = conn.execute(select(shared_budgets.c.exhausted_until)).scalar_one()
+        assert until == pytest.approx(next_quota_reset(time.time()), abs=5)
     finally:
         sharedstate.use(None)
         store.dispose()
