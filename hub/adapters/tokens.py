@@ -59,7 +59,11 @@ class Token:
 class TokenStore(Protocol):
     """Where tokens outlive the process. Implementations must be thread-safe."""
 
-    def load(self, key: str) -> Token | None: ...
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
+        """The stored token. One valid for `margin` seconds or less is due for replacing:
+        a store shared by processes treats it as none and lets one process replace it
+        (the others wait for its token); the others may return it as is."""
+        ...
 
     def save(self, key: str, token: Token) -> None: ...
 
@@ -71,7 +75,7 @@ class TokenStore(Protocol):
 class NoTokenStore:
     """Keeps nothing: every process mints its own token."""
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         return None
 
     def save(self, key: str, token: Token) -> None:
@@ -88,7 +92,7 @@ class MemoryTokenStore:
         self._tokens: dict[str, Token] = {}
         self._lock = threading.Lock()
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         with self._lock:
             return self._tokens.get(key)
 
@@ -109,7 +113,7 @@ class FileTokenStore:
         self.files = PrivateFiles(folder, log)
         self._lock = threading.Lock()
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         with self._lock:
             data = self.files.read(key)
         if data is None:
@@ -171,7 +175,7 @@ class RedisTokenStore:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         """The shared token; None means "mint it" (this process then holds the mint lock).
         While another process mints, wait for its token."""
         token_name, lock_name = self._keys(key)
@@ -179,7 +183,7 @@ class RedisTokenStore:
         waited = False
         while True:
             token = self._read(token_name)
-            if token is not None and token.valid_for(time.time()) > 0:
+            if token is not None and token.valid_for(time.time()) > margin:
                 if waited:
                     self.waited += 1
                 return token
@@ -217,25 +221,47 @@ class RedisTokenStore:
         self.redis.eval(script, 1, token_name, value)
 
 
-def token_key(kind: str, *identity: str) -> str:
+class TokenKey(str):
+    """A store key for one credential (a digest of its identity), carrying `secret`: a
+    second digest of the same identity that a store may seal the token with. A store
+    that others can read (the shared store's table) then holds nothing usable without
+    the credential itself, which only hub.toml's readers have."""
+
+    secret: bytes
+
+    def __new__(cls, value: str, secret: bytes) -> TokenKey:
+        key = super().__new__(cls, value)
+        key.secret = secret
+        return key
+
+
+def token_key(kind: str, *identity: str) -> TokenKey:
     """A file-safe key for one credential: `kind` and a digest of what identifies it.
     Pass secrets (a refresh token, an app secret) freely: only their digest is kept."""
-    digest = hashlib.sha256("\x00".join(identity).encode("utf-8")).hexdigest()[:32]
+    joined = "\x00".join(identity).encode("utf-8")
+    digest = hashlib.sha256(joined).hexdigest()[:32]
+    secret = hashlib.sha256(b"hub-token-seal\x00" + joined).digest()
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in kind)
-    return f"{safe}-{digest}"
+    return TokenKey(f"{safe}-{digest}", secret)
 
 
 def token_store(config_dir: Path, log: logging.Logger | None = None) -> TokenStore:
-    """The store for the project whose hub.toml is in `config_dir`: `.hub/tokens/` there,
-    `$HUB_STATE_DIR/tokens/`, or what `$HUB_TOKEN_CACHE` says (a folder, a `redis://` URL
-    shared by several machines, or `off`)."""
+    """The store for the project whose hub.toml is in `config_dir`: what `$HUB_TOKEN_CACHE`
+    says (a folder, a `redis://` URL shared by several machines, or `off`), else the
+    installation's shared state (the engine's workers: `hub.adapters.sharedstate`), else
+    `.hub/tokens/` there or `$HUB_STATE_DIR/tokens/`."""
     setting = os.environ.get(TOKEN_CACHE_ENV, "").strip()
     if setting.lower() in _OFF:
         return NoTokenStore()
-    if setting.lower().startswith(("redis://", "rediss://")):  # shared by the engine's workers
+    if setting.lower().startswith(("redis://", "rediss://")):
         return RedisTokenStore(setting)
     if setting:
         return FileTokenStore(Path(setting).expanduser(), log)
+    from hub.adapters import sharedstate
+
+    shared = sharedstate.current()
+    if shared is not None:
+        return shared.tokens
     return FileTokenStore(state_dir(config_dir) / "tokens", log)
 
 
@@ -273,7 +299,7 @@ class TokenCache:
             now = self._clock()
             if self._token is not None and self._token.valid_for(now) > self._margin:
                 return self._token
-            stored = self._store.load(self._key)
+            stored = self._store.load(self._key, self._margin)
             if stored is not None and stored.valid_for(now) > self._margin:
                 self._token = stored
                 self.reused += 1
