@@ -16,7 +16,6 @@ the action failed with the vendor's reason, retried only when that can help.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from hub.errors import ExitCode, HubError, LockHeld, QuotaExhausted, SourceError
 from hub.plugins import Registry
 from hub.store.database import Store
 from hub.sync.lease import Lease
+from hub.sync.results import worst
 
 log = logging.getLogger("hub.actions")
 
@@ -57,10 +57,7 @@ class ApplyReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        codes = [c.exit_code for c in self.connections if c.exit_code != ExitCode.OK]
-        if codes:
-            return max(codes, key=lambda c: (c == ExitCode.QUOTA, c))
-        return ExitCode.OK
+        return worst([c.exit_code for c in self.connections])
 
 
 def writer_capable(config: HubConfig, registry: Registry) -> Callable[[str], bool]:
@@ -118,9 +115,7 @@ def apply(
         outbox.record(conn, merge)
     report = ApplyReport(planned, new=len(merge.new), cancelled=len(merge.cancel))
     with store.read() as conn:
-        names = sorted(
-            {row.connection for row in _open_everywhere(conn) if row.connection is not None}
-        )
+        names = outbox.open_connections(conn)
     for name in names:
         if connections and name not in connections:
             continue
@@ -128,18 +123,6 @@ def apply(
             _apply_connection(config, registry, store, name, set(merge.check_first))
         )
     return report
-
-
-def _open_everywhere(conn: Any) -> list[Any]:
-    from sqlalchemy import select
-
-    from hub.actions.tables import action_outbox as t
-
-    return conn.execute(
-        select(t.c.connection).where(
-            (t.c.state == "planned") | ((t.c.state == "failed") & t.c.retryable) | t.c.in_doubt
-        )
-    ).all()
 
 
 def _apply_connection(
@@ -249,16 +232,8 @@ def _send(
 def _confirm_sent(
     store: Store, lease: Lease, writer: ActionWriter, result: ConnectionResult, size: int
 ) -> None:
-    from sqlalchemy import select
-
-    from hub.actions.tables import action_outbox as t
-
     with store.read() as conn:
-        keys = list(
-            conn.execute(
-                select(t.c.key).where(t.c.connection == result.connection, t.c.state == "sent")
-            ).scalars()
-        )
+        keys = outbox.sent_keys(conn, result.connection)
     found: dict[str, str] = {}
     for chunk in _chunks(keys, size):
         found |= dict(writer.find(chunk))
@@ -281,9 +256,7 @@ def _request(row: Any) -> ActionRequest:
         owner_source_id=row.owner_source_id,
         subject=row.title,
         description=row.description,
-        due_date=row.due_date
-        if isinstance(row.due_date, dt.date)
-        else dt.date.fromisoformat(row.due_date),
+        due_date=row.due_date,
         priority=row.priority,
         triggers=bool(row.triggers),
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from hub.actions.contract import ActionOutcome
 from hub.actions.plan import PlannedAction
@@ -97,16 +97,32 @@ def set_state(conn: Connection, keys: Sequence[str], state: str, **values: Any) 
         )
 
 
+def _open() -> ColumnElement[bool]:
+    """What apply works on: to send, to retry, or in doubt."""
+    return (t.c.state == "planned") | ((t.c.state == "failed") & t.c.retryable) | t.c.in_doubt
+
+
 def open_actions(conn: Connection, connection: str) -> list[Any]:
-    """What apply works on for a connection: to send, to retry, or in doubt."""
     return conn.execute(
-        select(t)
-        .where(
-            t.c.connection == connection,
-            (t.c.state == "planned") | ((t.c.state == "failed") & t.c.retryable) | t.c.in_doubt,
-        )
-        .order_by(t.c.created_at, t.c.key)
+        select(t).where(t.c.connection == connection, _open()).order_by(t.c.created_at, t.c.key)
     ).all()
+
+
+def open_connections(conn: Connection) -> list[str]:
+    """The connections with something for apply to do, in name order."""
+    rows = conn.execute(
+        select(t.c.connection).where(_open(), t.c.connection.is_not(None)).distinct()
+    )
+    return sorted(rows.scalars())
+
+
+def sent_keys(conn: Connection, connection: str) -> list[str]:
+    """Actions the vendor answered for but that were not yet found by their key."""
+    return list(
+        conn.execute(
+            select(t.c.key).where(t.c.connection == connection, t.c.state == "sent")
+        ).scalars()
+    )
 
 
 def mark_attempt(conn: Connection, keys: Sequence[str]) -> None:

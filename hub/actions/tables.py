@@ -19,8 +19,6 @@ id; confirmed: found in the vendor by its key; failed: refused (`retryable` says
 another apply will try again); skipped: no CRM can take it (`last_error` says why);
 cancelled: its finding went away before it was sent, or `hub actions cancel`."""
 
-OPEN_STATES = ("planned", "failed")
-
 action_outbox = Table(
     "action_outbox",
     metadata,

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from hub.adapters import sharedstate
 from hub.adapters.localstate import PrivateFiles, state_dir
 
 NEAR_THROTTLE_SLOWDOWN = 10
@@ -217,8 +217,9 @@ class InFlightLimit(AdaptiveLimit):
     def acquire(self) -> int:
         """Wait for a free slot; returns the ticket to pass to `on_throttle`.
 
-        With `$HUB_SHARED_LIMITS` (the engine's workers), the slot is also one of
-        the whole installation's: processes on several machines share the budget."""
+        With a shared state (`hub.adapters.sharedstate`: the engine's workers), the
+        slot is also one of the whole installation's: processes on several machines
+        share the budget."""
         with self._cond:
             while self.in_flight >= int(self._limit):
                 self._cond.wait()
@@ -228,7 +229,7 @@ class InFlightLimit(AdaptiveLimit):
         shared = _shared_slots(self._key)
         if shared is not None:
             try:
-                holder = shared.acquire(limit)
+                holder = sharedstate.acquire(shared, limit)
             except BaseException:
                 self._release_local()
                 raise
@@ -266,11 +267,7 @@ class InFlightLimit(AdaptiveLimit):
             self.release()
 
 
-def _shared_slots(key: str) -> Any:
-    """The installation-wide budget for `key` when `$HUB_SHARED_LIMITS` names a Redis."""
-    url = os.environ.get("HUB_SHARED_LIMITS", "").strip()
-    if not url:
-        return None
-    from hub.adapters.sharedstate import RedisSlots
-
-    return RedisSlots(url, key)
+def _shared_slots(key: str) -> sharedstate.Slots | None:
+    """The installation-wide budget for `key`, when processes share one."""
+    shared = sharedstate.current()
+    return shared.slots(key) if shared is not None else None

@@ -217,25 +217,47 @@ class RedisTokenStore:
         self.redis.eval(script, 1, token_name, value)
 
 
-def token_key(kind: str, *identity: str) -> str:
+class TokenKey(str):
+    """A store key for one credential (a digest of its identity), carrying `secret`: a
+    second digest of the same identity that a store may seal the token with. A store
+    that others can read (the shared store's table) then holds nothing usable without
+    the credential itself, which only hub.toml's readers have."""
+
+    secret: bytes
+
+    def __new__(cls, value: str, secret: bytes) -> TokenKey:
+        key = super().__new__(cls, value)
+        key.secret = secret
+        return key
+
+
+def token_key(kind: str, *identity: str) -> TokenKey:
     """A file-safe key for one credential: `kind` and a digest of what identifies it.
     Pass secrets (a refresh token, an app secret) freely: only their digest is kept."""
-    digest = hashlib.sha256("\x00".join(identity).encode("utf-8")).hexdigest()[:32]
+    joined = "\x00".join(identity).encode("utf-8")
+    digest = hashlib.sha256(joined).hexdigest()[:32]
+    secret = hashlib.sha256(b"hub-token-seal\x00" + joined).digest()
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in kind)
-    return f"{safe}-{digest}"
+    return TokenKey(f"{safe}-{digest}", secret)
 
 
 def token_store(config_dir: Path, log: logging.Logger | None = None) -> TokenStore:
-    """The store for the project whose hub.toml is in `config_dir`: `.hub/tokens/` there,
-    `$HUB_STATE_DIR/tokens/`, or what `$HUB_TOKEN_CACHE` says (a folder, a `redis://` URL
-    shared by several machines, or `off`)."""
+    """The store for the project whose hub.toml is in `config_dir`: what `$HUB_TOKEN_CACHE`
+    says (a folder, a `redis://` URL shared by several machines, or `off`), else the
+    installation's shared state (the engine's workers: `hub.adapters.sharedstate`), else
+    `.hub/tokens/` there or `$HUB_STATE_DIR/tokens/`."""
     setting = os.environ.get(TOKEN_CACHE_ENV, "").strip()
     if setting.lower() in _OFF:
         return NoTokenStore()
-    if setting.lower().startswith(("redis://", "rediss://")):  # shared by the engine's workers
+    if setting.lower().startswith(("redis://", "rediss://")):
         return RedisTokenStore(setting)
     if setting:
         return FileTokenStore(Path(setting).expanduser(), log)
+    from hub.adapters import sharedstate
+
+    shared = sharedstate.current()
+    if shared is not None:
+        return shared.tokens
     return FileTokenStore(state_dir(config_dir) / "tokens", log)
 
 

@@ -84,7 +84,8 @@ def actions_plan(
     store = store_from(config)
     settings = _actions(config, names)
     periods = _periods(store, period)
-    store.upgrade() if not store.is_current() else None
+    if store.current_revision() is None or not store.is_current():
+        raise ConfigError(f"store {store.display_url} is not up to date: run `hub db upgrade`")
     planned, merge = desired(config, get_registry(), store, periods, settings)
     new = {p.key for p in merge.new}
     names_by_id = _names(store, {p.subject_id for p in planned})

@@ -66,7 +66,8 @@ def send_run(
     """Write the run and send its tasks; returns the run id and its (connection,
     stream, entity) plan."""
     app, settings = engine_app(config)
-    share_vendor_limits(settings)  # planning may call the vendor (a describe, a token)
+    # planning may call the vendor (a describe, a token): share what the workers share
+    share_vendor_limits(settings, (lambda: store) if store.is_current() else None)
     planned = SyncEngine(config, registry, store).plan(options)
     plan: list[tuple[str, str, str]] = []
     for p in planned:

@@ -38,10 +38,10 @@ class EngineSettings(BaseModel):
     lease_wait_seconds: int | None = Field(default=None, ge=0)
     """How long a task waits for a connection's lease held by someone else before it
     gives up as `locked` (default: twice `sync.lease_ttl_seconds`)."""
-    shared_limits: Literal["auto", "redis", "off"] = "auto"
-    """Where workers share access tokens and in-flight budgets: the broker's Redis (auto,
-    when the broker is Redis), or only per host through `.hub/` files (off; auto on
-    RabbitMQ)."""
+    shared_limits: Literal["auto", "redis", "store", "off"] = "auto"
+    """Where workers share access tokens, in-flight budgets and daily credits: the
+    broker's Redis, or the store's tables (auto: Redis when the broker is Redis, else the
+    store), or nowhere (off: tokens per host through `.hub/` files, budgets per process)."""
     after_sync: list[Literal["rules"]] = Field(default_factory=list)
     """Follow-up work once a run's streams landed (identity matching runs as in a local
     sync, when `[identity] enabled`): the configured rules, once per run."""
@@ -73,7 +73,7 @@ class EngineSettings(BaseModel):
     def limits_backend(self) -> str:
         if self.shared_limits != "auto":
             return self.shared_limits
-        return "redis" if self.broker_kind == "redis" else "off"
+        return "redis" if self.broker_kind == "redis" else "store"
 
 
 class ScheduleEntry(BaseModel):

@@ -13,18 +13,18 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import signals
 from sqlalchemy import delete, select, update
 
-from hub.adapters.sharedstate import SHARED_LIMITS_ENV
-from hub.adapters.tokens import TOKEN_CACHE_ENV
+from hub.adapters import sharedstate
 from hub.engine.project import project
 from hub.engine.settings import EngineSettings
 from hub.engine.tables import engine_workers
 from hub.errors import ConfigError
-from hub.store.database import dialect_insert
+from hub.store.database import Store, dialect_insert
 
 log = logging.getLogger("hub.engine")
 
@@ -64,15 +64,24 @@ def check_single_host(store: Any, host: str) -> None:
         )
 
 
-def share_vendor_limits(settings: EngineSettings) -> None:
-    """Workers share access tokens and in-flight budgets through the broker's Redis
-    (`[engine] shared_limits`); an explicit `$HUB_TOKEN_CACHE` still wins."""
-    if settings.limits_backend == "redis":
-        url = settings.broker if settings.broker_kind == "redis" else ""
-        if not url:
+def share_vendor_limits(settings: EngineSettings, open_store: Callable[[], Store] | None) -> None:
+    """Workers share access tokens, in-flight budgets and daily credits through the
+    broker's Redis or the store (`[engine] shared_limits`); an explicit `$HUB_TOKEN_CACHE`
+    still decides where tokens are kept. `open_store` gives this process's store (None:
+    its schema is not there yet, so nothing is shared through it)."""
+    backend = settings.limits_backend
+    if backend == "redis":
+        if settings.broker_kind != "redis":
             raise ConfigError("engine.shared_limits = 'redis' needs a redis:// broker")
-        os.environ.setdefault(TOKEN_CACHE_ENV, url)
-        os.environ.setdefault(SHARED_LIMITS_ENV, url)
+        url = settings.broker
+        sharedstate.use(lambda: sharedstate.RedisShared(url))
+    elif backend == "store" and open_store is not None:
+        from hub.engine.budget import StoreShared
+
+        opener = open_store
+        sharedstate.use(lambda: StoreShared(opener()))
+    else:
+        sharedstate.use(None)
 
 
 @signals.worker_init.connect
@@ -80,7 +89,7 @@ def _on_init(sender: Any = None, **_: Any) -> None:
     p = project()
     p.store.upgrade()
     check_single_host(p.store, socket.gethostname())
-    share_vendor_limits(p.settings)
+    share_vendor_limits(p.settings, lambda: project().store)  # per process, after the fork
 
 
 @signals.worker_ready.connect

@@ -12,9 +12,10 @@ import hashlib
 from hub.identity.records import Candidate
 from hub.identity.settings import IdentitySettings
 
-WEAK_KEYS = {"customers": {"phone", "email"}}
+WEAK_KEYS = {"customers": {"phone", "email", "contact_mobile", "contact_email"}}
 """Keys that merge only when the names agree too: two companies may share a
-phone line or a contact's address, one company never has two credit codes."""
+phone line or a contact's address (one bookkeeper often keeps the books of
+several small companies), one company never has two credit codes."""
 
 NAME_AGREES = 70.0
 """RapidFuzz ratio (0-100) of normalised names a weak key needs."""
@@ -29,6 +30,9 @@ def record_keys(c: Candidate, entity: str, settings: IdentitySettings) -> list[t
             value = c.credit_code if c.credit_code_valid else None
         elif kind == "domain_name":
             value = f"{c.domain}|{c.name}" if c.domain and c.name else None
+        elif kind in ("contact_mobile", "contact_email"):
+            found.extend((kind, v) for v in getattr(c, kind))  # unique, sorted
+            continue
         else:
             value = getattr(c, kind)
         if value:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from hub.identity import normalise as norm
-from hub.identity.settings import IdentitySettings
+from hub.identity.settings import CONTACT_KEYS, IdentitySettings
 from hub.store.tables import entity_tables
 
 FIELDS = {
@@ -39,6 +39,10 @@ class Candidate:
     team: str | None
     region: str | None
     country: str | None
+    contact_mobile: tuple[str, ...] = ()
+    """Normalised mobiles of the customer's live contacts (E.164), when a key."""
+    contact_email: tuple[str, ...] = ()
+    """Normalised e-mails of the customer's live contacts, when a key."""
 
     @property
     def ref(self) -> str:
@@ -79,6 +83,49 @@ def candidate(entity: str, row: dict, settings: IdentitySettings) -> Candidate:
     )
 
 
+def contact_keys(
+    conn: Connection,
+    settings: IdentitySettings,
+    customer_ids: Iterable[str] | None = None,
+    chunk: int = 5000,
+) -> dict[str, dict[str, set[str]]]:
+    """Customer hub id -> contact key kind -> the normalised values of its live
+    contacts (all customers', or these customers'). Empty when no contact key is on."""
+    kinds = [k for k in settings.customer_keys if k in CONTACT_KEYS]
+    if not kinds:
+        return {}
+    t = entity_tables["contacts"]
+    columns = [t.c.customer_id, *(t.c[CONTACT_KEYS[k]] for k in kinds)]
+    live = t.c.deleted_at.is_(None), t.c.customer_id.is_not(None)
+    if customer_ids is None:
+        queries = [select(*columns).where(*live)]
+    else:
+        wanted = sorted(customer_ids)
+        queries = [
+            select(*columns).where(*live, t.c.customer_id.in_(wanted[i : i + chunk]))
+            for i in range(0, len(wanted), chunk)
+        ]
+    found: dict[str, dict[str, set[str]]] = {}
+    for query in queries:
+        for row in conn.execution_options(stream_results=True, yield_per=chunk).execute(query):
+            for kind in kinds:
+                raw = row._mapping[CONTACT_KEYS[kind]]
+                value = (
+                    norm.phone(raw, settings.default_region)
+                    if kind == "contact_mobile"
+                    else norm.email(raw)
+                )
+                if value:
+                    found.setdefault(row.customer_id, {}).setdefault(kind, set()).add(value)
+    return found
+
+
+def _with_contacts(c: Candidate, keys: dict[str, dict[str, set[str]]]) -> Candidate:
+    for kind, values in keys.get(c.id, {}).items():
+        setattr(c, kind, tuple(sorted(values)))
+    return c
+
+
 def load(
     conn: Connection,
     entity: str,
@@ -86,19 +133,23 @@ def load(
     ids: Iterable[str] | None = None,
     chunk: int = 5000,
 ) -> Iterator[Candidate]:
-    """Live records of the entity (all, or those with these hub ids)."""
+    """Live records of the entity (all, or those with these hub ids); customers
+    with their contacts' keys, read in bulk beside them."""
     t = entity_tables[entity]
     columns = [t.c.id, t.c.source, t.c.source_id, t.c.created_at, *(t.c[f] for f in FIELDS[entity])]
     live = t.c.deleted_at.is_(None)
+    customers = entity == "customers"
     if ids is None:
+        keys = contact_keys(conn, settings) if customers else {}
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
             select(*columns).where(live)
         )
         for row in result:
-            yield candidate(entity, row._asdict(), settings)
+            yield _with_contacts(candidate(entity, row._asdict(), settings), keys)
         return
     wanted = list(ids)
     for start in range(0, len(wanted), chunk):
         part = wanted[start : start + chunk]
+        keys = contact_keys(conn, settings, part) if customers else {}
         for row in conn.execute(select(*columns).where(live, t.c.id.in_(part))):
-            yield candidate(entity, row._asdict(), settings)
+            yield _with_contacts(candidate(entity, row._asdict(), settings), keys)

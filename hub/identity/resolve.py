@@ -114,12 +114,22 @@ def _watermark(conn: Connection, entity: str) -> tuple[bool, dt.datetime | None]
 
 def _touched(conn: Connection, entity: str, since: dt.datetime | None) -> set[str]:
     """Records synced since the watermark, live records not yet resolved, and
-    resolved records that are gone or tombstoned."""
+    resolved records that are gone or tombstoned; customers whose contacts were
+    synced (changed, added, deleted) since the watermark too."""
     t = entity_tables[entity]
     m = identity_members
     found: set[str] = set()
     if since is not None:
         found.update(conn.execute(select(t.c.id).where(t.c.synced_at > since)).scalars())
+        if entity == "customers":
+            c = entity_tables["contacts"]
+            found.update(
+                conn.execute(
+                    select(c.c.customer_id)
+                    .where(c.c.synced_at > since, c.c.customer_id.is_not(None))
+                    .distinct()
+                ).scalars()
+            )
     found.update(
         conn.execute(
             select(t.c.id)
@@ -360,9 +370,9 @@ class Outcome:
 
 
 def _masked(kind: str, value: str) -> str:
-    if kind == "phone":
+    if kind in ("phone", "contact_mobile"):
         return mask_phone(value)
-    if kind == "email":
+    if kind in ("email", "contact_email"):
         return mask_email(value)
     if kind == "domain_name":
         return value.partition("|")[0] + "|…"

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hub.model import ENTITIES
 
 MANAGER_KEYS = ("email", "phone", "employee_number")
-CUSTOMER_KEYS = ("credit_code", "phone", "email", "domain_name")
+CUSTOMER_KEYS = ("credit_code", "phone", "email", "domain_name", "contact_mobile", "contact_email")
+CONTACT_KEYS = {"contact_mobile": "mobile", "contact_email": "email"}
+"""Customer keys taken from the customer's contacts: key kind -> contact field."""
 
 
 class Survivorship(BaseModel):

@@ -130,7 +130,15 @@ class Workers:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
-    def start(self, count: int = 1, rig: Sequence[str] = (), wait: bool = True) -> None:
+    def start(
+        self,
+        count: int = 1,
+        rig: Sequence[str] = (),
+        wait: bool = True,
+        env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
+        """`count` nodes; `env` and Celery `args` (a node name: `-n hub@host-b`) for them."""
         before = len(self.processes)
         for _ in range(count):
             log = self.project.root / f"worker-{len(self.processes)}.log"
@@ -139,10 +147,15 @@ class Workers:
             else:
                 command = [sys.executable, "-m", "hub"]
             command += ["-C", str(self.project.config_path), "worker", "--"]
-            command += ["--without-mingle", "--without-gossip"]  # one node alone starts faster
+            command += ["--without-mingle", "--without-gossip", *args]  # one node starts faster
             with log.open("wb") as out:
                 self.processes.append(
-                    subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+                    subprocess.Popen(
+                        command,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        env={**os.environ, **(env or {})},
+                    )
                 )
             self.logs.append(log)
         if wait:

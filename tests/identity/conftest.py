@@ -14,6 +14,8 @@ from hub.testing import Project
 
 MANAGER_COLUMNS = ["id", "name", "email", "phone", "employee_number", "team", "region"]
 CUSTOMER_COLUMNS = ["id", "name", "kind", "owner", "phone", "email", "credit_code", "region"]
+CONTACT_COLUMNS = ["id", "name", "customer", "mobile", "phone", "email"]
+COLUMNS = {"managers": MANAGER_COLUMNS, "customers": CUSTOMER_COLUMNS, "contacts": CONTACT_COLUMNS}
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
@@ -42,8 +44,7 @@ class Sources:
             folder.mkdir(exist_ok=True)
             settings: dict[str, Any] = {"adapter": "csv", "folder": str(folder)}
             for entity, rows in entities.items():
-                columns = MANAGER_COLUMNS if entity == "managers" else CUSTOMER_COLUMNS
-                write_csv(folder / f"{entity}.csv", columns, rows)
+                write_csv(folder / f"{entity}.csv", COLUMNS[entity], rows)
                 settings[entity] = f"{entity}.csv"
             connections[name] = settings
         extra = {"identity": self.identity} if self.identity else {}

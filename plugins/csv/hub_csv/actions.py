@@ -30,10 +30,6 @@ COLUMNS = [
 ]
 
 
-def _cell(value: str) -> str:
-    return spreadsheet_cell(value)
-
-
 class CsvActionWriter:
     batch_size = 500
 
@@ -78,12 +74,12 @@ class CsvActionWriter:
                 writer.writerow(
                     [
                         stamp,
-                        _cell(r.customer_source_id),
-                        _cell(r.owner_source_id or ""),
+                        spreadsheet_cell(r.customer_source_id),
+                        spreadsheet_cell(r.owner_source_id or ""),
                         r.due_date.isoformat(),
                         r.priority,
-                        _cell(r.subject),
-                        _cell(r.description),
+                        spreadsheet_cell(r.subject),
+                        spreadsheet_cell(r.description),
                         r.key,
                     ]
                 )

@@ -19,14 +19,18 @@ flows and the per-interface pacing (`hub_fxiaoke.ratelimit`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+import time
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from hub import secrets
+from hub.adapters import sharedstate
 from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
 from hub.adapters.tokens import NoTokenStore, Token, TokenCache, TokenStore, token_key
 from hub.errors import (
@@ -49,6 +53,7 @@ TOKEN_MARGIN = 600.0
 """Refresh this long before expiry: the endpoint issues a new token only in
 the last 600 s of the old one's 7200 s."""
 TOKEN_CALLS_PER_MINUTE = 10
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE_WINDOW = 20.0
 """Fxiaoke counts `calls_per_20s` calls per interface in any 20 s."""
 
@@ -112,6 +117,8 @@ class FxiaokeClient:
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
         """Requests sent per path (retries included), for tests and benchmarks."""
+        self.quota_key = token_key("fxiaoke-quota", settings.base_url, settings.app_id, code)
+        """The tenant's daily call quota, as every worker of the installation knows it."""
         secrets.register([secret, code])
 
     def close(self) -> None:
@@ -218,6 +225,14 @@ class FxiaokeClient:
         )
 
     def _attempt(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        shared = None if path in TOKEN_PATHS else sharedstate.current()
+        if shared is not None:
+            spent = shared.credits.take(self.quota_key)
+            if spent:
+                raise QuotaExhausted(
+                    f"Fxiaoke {path}: not sent: {spent}; the sync stopped with its state saved "
+                    "and the next run continues from here"
+                )
         self.limiter(path).acquire()
         with self._lock:
             self.calls[path] = self.calls.get(path, 0) + 1
@@ -226,6 +241,15 @@ class FxiaokeClient:
                 path, params={"thirdTraceId": str(uuid.uuid4())}, json=body, headers=headers
             )
             return self._read_envelope(path, response)
+        except QuotaExhausted:
+            if shared is not None:
+                shared.credits.exhaust(
+                    self.quota_key,
+                    next_quota_reset(time.time()),
+                    "another worker met Fxiaoke's answer that the tenant's daily call quota "
+                    "is exhausted (30002); it resets at 00:00 Asia/Shanghai",
+                )
+            raise
         except (Transient, httpx.TransportError) as exc:
             # RetryPolicy has no hook to report a retry: say it here.
             self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
@@ -307,6 +331,13 @@ class FxiaokeClient:
                 f"({self.settings.operator_user_id!r})"
             )
         raise FxiaokeRequestError(f"Fxiaoke refused the request: {meaning} ({detail})")
+
+
+def next_quota_reset(now: float) -> float:
+    """The next 00:00 Asia/Shanghai after `now` (epoch seconds): when the daily quota resets."""
+    local = dt.datetime.fromtimestamp(now, SHANGHAI)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), SHANGHAI)
+    return midnight.timestamp()
 
 
 def _describe(exc: BaseException) -> str:

@@ -57,10 +57,9 @@ def create(fake: FakeFxiaoke, path: str, payload: dict[str, Any], flow: str) -> 
         employee = fake.employees.get(str(owner[0]))
         if employee is None or employee.is_stop:
             raise FakeError(32000, f"owner {owner[0]} is not an active employee")
-    for key, value in fields.items():
+    for key in fields:
         if key.endswith("__c") and key not in fake.custom_fields.get(api, set()):
             raise FakeError(32000, f"field {key} does not exist on {api}")
-        del value
     rid = fake.add(api, fields)
     fake.written.append(
         {

@@ -1,9 +1,10 @@
-"""The Zoho CRM adapter: four streams, one per canonical entity.
+"""The Zoho CRM adapter: a stream per canonical entity.
 
 | stream | Zoho |
 | --- | --- |
 | managers | Users, all of them (deactivated and deleted owners too) |
 | customers | Accounts (B2B) or Contacts (B2C) |
+| contacts | Contacts, the people at the accounts (B2B only: in B2C they are the customers) |
 | activities | Calls, Tasks, Events (meetings), Notes, and won Deals as orders |
 | goals | a custom module, when `[connections.NAME.goals]` names one |
 
@@ -70,6 +71,8 @@ class ZohoAdapter(Adapter):
         """The Zoho modules a stream reads."""
         if stream.entity == "customers":
             return [self.config.customers]
+        if stream.entity == "contacts":
+            return ["Contacts"]
         if stream.entity == "activities":
             return list(self.config.activities)
         if stream.entity == "goals" and self.config.goals:
@@ -82,6 +85,8 @@ class ZohoAdapter(Adapter):
             Stream("managers", "managers", deletes=True, description="Users (all)"),
             Stream("customers", "customers", deletes=True, description=c.customers),
         ]
+        if c.reads_contacts:
+            streams.append(Stream("contacts", "contacts", deletes=True, description="Contacts"))
         if c.activities:
             streams.append(
                 Stream(
@@ -110,7 +115,7 @@ class ZohoAdapter(Adapter):
     ) -> Iterator[Batch]:
         if stream.entity == "managers":
             yield from self.reader.read_users(state, ctx)
-        elif stream.entity in ("customers", "activities", "goals"):
+        elif stream.entity in ("customers", "contacts", "activities", "goals"):
             yield from self.reader.read_modules(stream.entity, self.modules(stream), state, ctx)
         else:
             raise SourceDataError(f"{self.context.connection}: no stream {stream.name!r}")

@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from hub.adapters import sharedstate
 from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
 from hub.adapters.pacing import InFlightLimit, LimitMemory
 from hub.adapters.tokens import TokenStore, token_key
@@ -41,6 +42,11 @@ from hub_zoho.auth import ZohoAuth, not_zoho
 from hub_zoho.settings import ZohoSettings
 
 API = "/crm/v8"
+
+CREDITS_PAUSE_SECONDS = 600.0
+"""Once Zoho said the org's credits are used up, the hub's other workers send nothing for
+this long (Zoho's window rolls over 24 hours, so credits come back bit by bit; the next
+scheduled run after the pause asks again), and a reported balance counts this long."""
 
 STANDARD_MODULES = {"Accounts", "Contacts", "Calls", "Tasks", "Events", "Notes", "Deals", "Leads"}
 
@@ -166,6 +172,8 @@ class ZohoClient:
         thread sends through this one client. Held only while a request is on the
         wire, not while a retry waits. Zoho counts concurrency per org and app."""
         self.limit.load()
+        self.credits_key = token_key("zoho-credits", settings.token_server, settings.client_id)
+        """The org's daily credits, as every worker of the installation knows them."""
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         """Requests sent, by path (retries included)."""
@@ -246,6 +254,14 @@ class ZohoClient:
         def attempt() -> httpx.Response:
             nonlocal throttled
             url = self.api_domain + path
+            shared = sharedstate.current()
+            if shared is not None:
+                spent = shared.credits.take(self.credits_key, 2 if path.endswith("/deleted") else 1)
+                if spent:
+                    raise QuotaExhausted(
+                        f"GET {path}: not sent: {spent}; the sync stopped with its state "
+                        "saved and resumes on the next run"
+                    )
             with self.limit.slot() as ticket:
                 with self._lock:
                     self.calls[path] += 1
@@ -256,7 +272,7 @@ class ZohoClient:
                     json=body,
                     headers={**headers, "Authorization": f"Zoho-oauthtoken {token}"},
                 )
-            self._note_credits(response)
+            self._note_credits(response, shared)
             self._note_clock(response)
             foreign = not_zoho(response)
             if foreign:
@@ -271,6 +287,13 @@ class ZohoClient:
                 self.limit.on_success()
             if throttled:
                 if self._credits_gone(response):
+                    if shared is not None:
+                        shared.credits.exhaust(
+                            self.credits_key,
+                            time.time() + CREDITS_PAUSE_SECONDS,
+                            "another worker met Zoho's answer that the org's API credits for "
+                            "the rolling 24 hours are used up",
+                        )
                     raise QuotaExhausted(
                         f"GET {path}: Zoho says the org's API credits for the rolling 24 "
                         "hours are used up (429 TOO_MANY_REQUESTS); the sync stopped with "
@@ -297,10 +320,16 @@ class ZohoClient:
                 ) from None
             raise
 
-    def _note_credits(self, response: httpx.Response) -> None:
+    def _note_credits(
+        self, response: httpx.Response, shared: sharedstate.SharedState | None = None
+    ) -> None:
         remaining = response.headers.get("X-API-CREDITS-REMAINING")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.credits_remaining = int(remaining)
+            if shared is not None and self.credits_remaining > 0:
+                shared.credits.note(
+                    self.credits_key, self.credits_remaining, time.time() + CREDITS_PAUSE_SECONDS
+                )
 
     def _note_clock(self, response: httpx.Response) -> None:
         value = response.headers.get("Date")

@@ -1,4 +1,4 @@
-"""Zoho records -> canonical managers, customers, activities and goals.
+"""Zoho records -> canonical managers, customers, contacts, activities and goals.
 
 Values are read as Zoho really sends them: datetimes in the API user's
 offset (`2026-05-14T12:56:48+03:00`, stored in UTC), dates as `YYYY-MM-DD`
@@ -29,6 +29,7 @@ from hub.adapters.contract import Reject, Tombstone
 from hub.model import (
     Activity,
     ActivityKind,
+    Contact,
     Customer,
     CustomerKind,
     Goal,
@@ -74,6 +75,7 @@ NEEDED: dict[str, list[str]] = {
     ],
 }
 """Fields each module's mapping reads (besides Owner and the timestamps)."""
+NEEDED["Contacts"] += ["Title", "Department"]  # a contact's job, when Contacts are contacts
 for _fields in NEEDED.values():
     _fields.extend(_TIMES)
 
@@ -266,7 +268,7 @@ class Mapper:
         self.goal_module = settings.goals.module if settings.goals else None
         self.hidden = {
             entity: frozenset(hidden_fields(settings, entity))
-            for entity in ("managers", "customers", "activities")
+            for entity in ("managers", "customers", "contacts", "activities")
         }
         self.facts: dict[str, ModuleFacts] = {}
         """Module -> what its field metadata says, set by the reader (`know`)."""
@@ -283,6 +285,8 @@ class Mapper:
     def page(self, module: str, records: Sequence[dict[str, Any]]) -> Mapped:
         if module == self.goal_module:
             return self._each(module, records, self.goal)
+        if module == "Contacts" and self.settings.reads_contacts:
+            return self._each(module, records, self.contact)
         if MODULE_ENTITY.get(module) == "customers":
             return self._each(module, records, lambda raw: self.customer(module, raw))
         return self._each(module, records, lambda raw: self.activity(module, raw))
@@ -405,6 +409,31 @@ class Mapper:
         if not values["name"]:
             raise FieldError("Account_Name" if module == "Accounts" else "Last_Name", "missing")
         return self._finish(Customer, "customers", row, values)  # type: ignore[return-value]
+
+    # -- contacts --------------------------------------------------------------------------
+
+    def contact(self, raw: dict[str, Any]) -> Contact:
+        """A person at an account (customers = "Accounts"): linked to the account by the
+        Account_Name lookup; Email_Opt_Out is the inverse of marketing consent. Zoho has
+        no primary-contact field: map a checkbox of yours to `is_primary` if you keep one."""
+        row = _Row(raw, self.tz, self.hidden["contacts"])
+        first, last = row.text("First_Name"), row.text("Last_Name")
+        opt_out = row.flag("Email_Opt_Out")
+        values: dict[str, Any] = {
+            "name": row.text("Full_Name") or " ".join(p for p in (first, last) if p),
+            "customer_source_id": row.ref("Account_Name"),
+            "owner_source_id": row.ref("Owner"),
+            "title": row.text("Title"),
+            "department": row.text("Department"),
+            "mobile": row.text("Mobile"),
+            "phone": row.text("Phone"),
+            "email": row.text("Email"),
+            "marketing_consent": None if opt_out is None else not opt_out,
+            **self._stamps(row),
+        }
+        if not values["name"]:
+            raise FieldError("Last_Name", "missing")
+        return self._finish(Contact, "contacts", row, values)  # type: ignore[return-value]
 
     # -- activities ------------------------------------------------------------------------
 

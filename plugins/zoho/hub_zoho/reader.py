@@ -580,8 +580,8 @@ class StreamReader:
             configured: list[str] = []
             if entity == "goals" and s.goals:
                 configured = s.goals.source_fields()
-            elif entity == "customers":
-                configured = list(s.fields.customers)
+            elif entity in ("customers", "contacts"):
+                configured = list(getattr(s.fields, entity))
             elif entity == "activities":
                 needed += list(s.fields.activities)  # each activity module may lack some
                 if module == "Deals":

@@ -109,11 +109,12 @@ class FieldMaps(BaseModel):
 
     managers: dict[str, str] = Field(default_factory=dict)
     customers: dict[str, str] = Field(default_factory=dict)
+    contacts: dict[str, str] = Field(default_factory=dict)
     activities: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _targets_exist(self) -> FieldMaps:
-        for entity in ("managers", "customers", "activities"):
+        for entity in ("managers", "customers", "contacts", "activities"):
             allowed = _mappable(entity)
             for source, target in getattr(self, entity).items():
                 if target != "-" and target not in allowed:
@@ -197,6 +198,10 @@ class ZohoSettings(BaseModel):
     # -- what to read --------------------------------------------------------------------
     customers: Literal["Accounts", "Contacts"] = "Accounts"
     """Accounts for B2B (companies), Contacts for B2C (people)."""
+    contacts: bool = True
+    """With customers = "Accounts": read the Contacts module as the accounts' contacts
+    (the people at each company), incrementally with its deletions. Ignored with
+    customers = "Contacts": there the contacts are the customers."""
     activities: list[ActivityModule] = Field(
         default_factory=lambda: ["Calls", "Tasks", "Events", "Notes", "Deals"]
     )
@@ -253,6 +258,11 @@ class ZohoSettings(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a module is listed twice")
         return value
+
+    @property
+    def reads_contacts(self) -> bool:
+        """Whether the Contacts module feeds the contacts stream (not the customers)."""
+        return self.contacts and self.customers == "Accounts"
 
     @property
     def token_server(self) -> str:

@@ -31,6 +31,9 @@ class TestZohoContract(AdapterContract):
             What_Id={"name": "x", "id": account},
             **{"$se_module": "Accounts"},
         )
+        contact, gone = org.ids("Contacts")[:2]
+        org.update("Contacts", contact, Title="Head of Purchasing")
+        org.delete("Contacts", gone)
         task = org.ids("Tasks")[0]
         org.delete("Tasks", task)
         user = next(iter(org.users))
@@ -39,6 +42,7 @@ class TestZohoContract(AdapterContract):
         org.update("Sales_Targets", target, Target=99000)
         return {
             "customers": {account},
+            "contacts": {contact, gone},
             "activities": {call, task},
             "managers": {user},
             "goals": {target},

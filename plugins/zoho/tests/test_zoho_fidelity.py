@@ -292,11 +292,13 @@ def test_by_default_a_field_labelled_credit_code_is_used_and_a_mapping_wins(
 # -- point 13: personal data in rejects -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("customers", ["Contacts", "Accounts"], ids=["b2c", "contacts-stream"])
 def test_every_personal_field_of_a_rejected_record_is_masked(
-    tmp_path: Path, org: FakeOrg, fake: FakeZoho
+    tmp_path: Path, org: FakeOrg, fake: FakeZoho, customers: str
 ) -> None:
     """Walk every field of a rejected Contacts record: each personal one is masked,
-    lookups included, custom phone and e-mail fields whose names say nothing too."""
+    lookups included, custom phone and e-mail fields whose names say nothing too.
+    The same whether Contacts are the customers (B2C) or the accounts' contacts."""
     org.add_field("Contacts", "Work_Line", "phone")
     org.add_field("Contacts", "Privat_Adresse", "email")
     org.add_field("Contacts", "Mailing_Street", "text")
@@ -319,7 +321,7 @@ def test_every_personal_field_of_a_rejected_record_is_masked(
     }
     org.update("Contacts", contact, **personal)
     org.modules["Contacts"].records[contact]["Created_Time"] = "31/02/2026 25:61"  # rejected
-    project = project_for(tmp_path / "p", fake, customers="Contacts")
+    project = project_for(tmp_path / "p", fake, customers=customers)
     assert project.sync().exit_code == ExitCode.REJECTS
     with project.store.read() as conn:
         (reject,) = [r for r in conn.execute(select(rejects)) if r.source_id == contact]

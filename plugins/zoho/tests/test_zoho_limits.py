@@ -148,7 +148,7 @@ def test_a_sync_throttled_at_the_token_endpoint_exits_6_with_the_cause(
     project.configure({"zoho": {"adapter": "zoho", **zoho_settings(fake)}})
     report = project.sync()
     assert report.exit_code == ExitCode.QUOTA
-    assert fake.stats.token_requests == 1  # four streams, one request
+    assert fake.stats.token_requests == 1  # five streams, one request
     assert any("400 Access Denied" in (r.error or "") for r in report.results)
     assert hub_cli(["-C", str(project.config_path), "sync"]) == ExitCode.QUOTA
     assert fake.stats.token_requests == 2  # one per run, never retried

@@ -45,8 +45,9 @@ def test_hub_sync_against_the_fake_served_on_loopback(tmp_path: Path) -> None:
         first = hub("sync", "--json")
         assert first.returncode == 0, first.stderr
         streams = {s["stream"]: s for s in json.loads(first.stdout)["streams"]}
-        assert set(streams) == {"managers", "customers", "activities", "goals"}
+        assert set(streams) == {"managers", "customers", "contacts", "activities", "goals"}
         assert streams["customers"]["inserted"] == 72  # 12% of 600
+        assert streams["contacts"]["inserted"] == 72
         assert streams["activities"]["inserted"] > 300
         again = hub("sync", "--json")
         assert again.returncode == 0

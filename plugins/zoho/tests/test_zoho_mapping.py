@@ -43,7 +43,13 @@ RECORDED_CALL = {
 
 def mapper(customers: str = "Accounts", **settings: Any) -> Mapper:
     config = ZohoSettings.model_validate(
-        {"client_id": "1000.X", "client_secret": "s3cret", "refresh_token": "r3fresh", **settings}
+        {
+            "client_id": "1000.X",
+            "client_secret": "s3cret",
+            "refresh_token": "r3fresh",
+            "customers": customers,
+            **settings,
+        }
     )
     return Mapper("zoho", SHANGHAI, config, CustomerResolver(customers))
 

@@ -267,6 +267,7 @@ def test_second_sync_picks_up_exactly_the_changes_deletes_and_creations(
     assert counts == {
         "managers": (0, 1, 0),
         "customers": (1, 3, 2),
+        "contacts": (0, 0, 0),
         "activities": (2, 2, 2),
         "goals": (0, 1, 0),
     }
@@ -292,9 +293,15 @@ def test_a_resync_with_no_changes_costs_one_request_per_module(
     assert project.sync().exit_code == ExitCode.OK
     listings = {
         "/crm/v8/users": 1,
-        **{f"/crm/v8/{m}": 1 for m in ("Accounts", *ACTIVITY_MODULES, "Deals", "Sales_Targets")},
+        **{
+            f"/crm/v8/{m}": 1
+            for m in ("Accounts", "Contacts", *ACTIVITY_MODULES, "Deals", "Sales_Targets")
+        },
     }
-    deleted = {f"/crm/v8/{m}/deleted": 1 for m in ("Accounts", "Calls", "Tasks", "Events", "Deals")}
+    deleted = {
+        f"/crm/v8/{m}/deleted": 1
+        for m in ("Accounts", "Contacts", "Calls", "Tasks", "Events", "Deals")
+    }
     deleted["/crm/v8/Sales_Targets/deleted"] = 1
     deleted_users = {"/crm/v8/users": 2}  # type=DeletedUsers, read whole: few and rarely dated
     assert dict(medium.stats.requests) == listings | deleted | deleted_users
@@ -370,7 +377,7 @@ def test_more_threads_than_zoho_allows_still_finish_with_the_same_result(
 STREAM_OF_PATH = {
     "users": "managers",
     "Accounts": "customers",
-    "Contacts": "activities",  # looked up for calls filed under a contact
+    "Contacts": "contacts",  # and looked up by id for calls filed under a contact: activities
     "Sales_Targets": "goals",
     **{m: "activities" for m in (*ACTIVITY_MODULES, "Deals")},
 }
@@ -391,6 +398,8 @@ def test_all_streams_are_read_at_once_within_one_limit_on_requests_in_flight(
         parts = request.url.path.split("/")  # "", crm, v8, module ...
         module = request.url.params.get("module") if parts[3:4] == ["settings"] else parts[3]
         stream = STREAM_OF_PATH[str(module)]
+        if module == "Contacts" and "ids" in request.url.params:
+            stream = "activities"
         with lock:
             if "ids" in request.url.params:
                 looked_up[str(module)] += 1
@@ -408,12 +417,13 @@ def test_all_streams_are_read_at_once_within_one_limit_on_requests_in_flight(
         router.route().mock(side_effect=fake.handle)
         project = make_project(tmp_path / "p", fake, max_concurrency=4)
         assert project.sync().exit_code == ExitCode.OK
-    assert overlapping == {"managers", "customers", "activities", "goals"}
+    assert overlapping == {"managers", "customers", "contacts", "activities", "goals"}
     # One budget for the whole connection: the limit is reached, never passed.
     assert fake.stats.max_in_flight == 4
     assert fake.stats.statuses[429] == 0
     # Activities under a deal wait for the Deals listing: no deal is looked up by id.
-    assert looked_up["Deals"] == 0 and looked_up["Contacts"] > 0
+    # (Contacts are looked up unless the contacts stream has read them already.)
+    assert looked_up["Deals"] == 0
     for entity, rows in clean_snapshot.items():
         assert snapshot(project.store, entity) == rows, entity
 
@@ -713,11 +723,11 @@ def test_a_listing_cut_into_spans_resumes_each_span_where_it_stopped(tmp_path: P
     org.populate({"Accounts": 100, "Calls": 4000, "Deals": 20}, seed=12)
     clean = FakeZoho(org)
     with mount(clean):
-        reference = make_project(tmp_path / "clean", clean, goals=None)
+        reference = make_project(tmp_path / "clean", clean, goals=None, contacts=False)
         assert reference.sync().exit_code == ExitCode.OK
     fake = FakeZoho(org, daily_credits=26)  # one more for type=DeletedUsers
     with mount(fake):
-        project = make_project(tmp_path / "p", fake, goals=None, batch_size=400)
+        project = make_project(tmp_path / "p", fake, goals=None, contacts=False, batch_size=400)
         assert project.sync().exit_code == ExitCode.QUOTA
         with project.store.read() as conn:
             saved = {r.stream: r.state for r in conn.execute(select(sync_state))}

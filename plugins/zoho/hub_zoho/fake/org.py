@@ -467,6 +467,8 @@ def _display(record: dict[str, Any]) -> str:
 
 
 _SURNAMES = ["Lovelace", "Turing", "Knuth", "Liskov", "Hamilton", "Ritchie", "Wang", "Li"]
+_TITLES = ["Purchasing Manager", "CFO", "CEO", "Engineer", None]
+_DEPARTMENTS = ["Purchasing", "Finance", "Management", "Engineering", None]
 _INDUSTRIES = ["Manufacturing", "Retail", "Logistics", "Finance", "Technology"]
 _COUNTRIES = [("Guangdong", "China"), ("Bavaria", "Germany"), ("Texas", "United States")]
 
@@ -498,7 +500,9 @@ def _contact(i: int, rnd: random.Random, account: dict[str, Any] | None) -> dict
         "Full_Name": f"{first} {last}",
         "Email": f"person{i}@customer.example",
         "Phone": f"+1 415 555 {i % 10_000:04d}",
-        "Mobile": None,
+        "Mobile": f"+86 139 {i // 10_000 % 10_000:04d} {i % 10_000:04d}" if i % 3 else None,
+        "Title": _TITLES[i % len(_TITLES)],
+        "Department": _DEPARTMENTS[i % len(_DEPARTMENTS)],
         "Account_Name": account,
         "Email_Opt_Out": i % 5 == 0,
         "Mailing_State": state,

@@ -1,0 +1,235 @@
+"""The shared vendor budget, backend by backend (the store on SQLite and PostgreSQL, and
+Redis): each `SharedState` made here stands for another worker process with its own
+connections; `test_shared_limits.py` runs real workers against the fakes."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hub.adapters import sharedstate
+from hub.adapters.sharedstate import SPENT_REASON, SharedState
+from hub.adapters.tokens import Token, TokenCache, TokenKey, token_key
+from hub.engine.budget import StoreShared
+from hub.engine.tables import shared_tokens
+from hub.errors import QuotaExhausted
+from hub.store.database import Store
+
+from .conftest import REDIS_URL, reachable
+
+LEASE = 2.0
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(kind, url) of one shared backend, empty."""
+    if request.param == "redis":
+        why = reachable(REDIS_URL)
+        if why:
+            pytest.skip(f"redis: {why}")
+        yield "redis", REDIS_URL
+        return
+    url = (
+        f"sqlite:///{tmp_path / 'hub.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = Store(url)
+    store.upgrade()
+    store.dispose()
+    yield "store", url
+
+
+def open_shared(
+    kind: str, url: str, lease: float = LEASE
+) -> tuple[SharedState, Callable[[], None]]:
+    """A SharedState as another process would open it, and how to close it."""
+    if kind == "redis":
+        return sharedstate.RedisShared(url), lambda: None
+    store = Store(url)
+    return StoreShared(store, lease_seconds=lease), store.dispose
+
+
+def fresh_key(kind: str = "test") -> TokenKey:
+    return token_key(kind, uuid.uuid4().hex, "refresh-secret")
+
+
+def test_four_processes_starting_at_once_mint_one_token(backend: tuple[str, str]) -> None:
+    key = fresh_key()
+    mints: list[str] = []
+    lock = threading.Lock()
+
+    def mint() -> Token:
+        time.sleep(0.3)  # a token endpoint takes a while: the others must wait, not mint
+        with lock:
+            mints.append("minted")
+        return Token(f"tok-{uuid.uuid4().hex}", time.time() + 3600, {"api_domain": "x"})
+
+    got: list[Token] = []
+    closers = []
+
+    def worker() -> None:
+        state, close = open_shared(*backend)
+        closers.append(close)
+        token = TokenCache(mint, state.tokens, key).get()
+        with lock:
+            got.append(token)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for close in closers:
+        close()
+    assert len(mints) == 1
+    assert len({t.value for t in got}) == 1 and len(got) == 4
+    assert got[0].details == {"api_domain": "x"}
+
+
+def test_a_refused_token_is_replaced_once_for_everyone(backend: tuple[str, str]) -> None:
+    key = fresh_key()
+    (a, close_a), (b, close_b) = open_shared(*backend), open_shared(*backend)
+    first = Token("first", time.time() + 3600)
+    assert a.tokens.load(key) is None  # a mints
+    a.tokens.save(key, first)
+    assert b.tokens.load(key) == first
+    b.tokens.forget(key, "someone else's")  # not the stored one: kept
+    assert a.tokens.load(key) == first
+    b.tokens.forget(key, "first")
+    assert a.tokens.load(key) is None  # gone: a mints again
+    close_a()
+    close_b()
+
+
+def test_the_stored_token_is_sealed_with_the_credential(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    shared = StoreShared(store)
+    key = fresh_key()
+    value = "1000.secret-access-token.abcdef"
+    assert shared.tokens.load(key) is None
+    shared.tokens.save(key, Token(value, time.time() + 3600))
+    with store.read() as conn:
+        (sealed_value,) = conn.execute(select(shared_tokens.c.sealed)).one()
+    assert value not in sealed_value and "secret-access-token" not in sealed_value
+    assert shared.tokens.load(key).value == value  # type: ignore[union-attr]
+    stranger = TokenKey(str(key), b"not the credential's secret")
+    other = StoreShared(store, mint_wait_seconds=0.2)
+    assert other.tokens.load(stranger) is None  # unreadable without the credential
+    store.dispose()
+
+
+def test_slots_cap_requests_in_flight_across_processes(backend: tuple[str, str]) -> None:
+    key = f"cap-{uuid.uuid4().hex}"
+    opened = [open_shared(*backend) for _ in range(3)]
+    a, b, c = (state.slots(key) for state, _ in opened)
+    one, two = a.try_acquire(2), b.try_acquire(2)
+    assert one and two
+    assert c.try_acquire(2) is None
+    assert a.holders() == 2
+    b.release(two)
+    assert c.try_acquire(2) is not None
+    for _, close in opened:
+        close()
+
+
+CHILD = """
+import sys, time
+kind, url, key, lease = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+if kind == "redis":
+    from hub.adapters.sharedstate import RedisSlots
+    slots = RedisSlots(url, key, lease_seconds=lease)
+else:
+    from hub.engine.budget import StoreSlots
+    from hub.store.database import Store
+    slots = StoreSlots(Store(url), key, lease_seconds=lease)
+assert slots.try_acquire(1)
+print(time.time(), flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_worker_holds_its_slot_no_longer_than_the_lease(
+    backend: tuple[str, str],
+) -> None:
+    kind, url = backend
+    key = f"killed-{uuid.uuid4().hex}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(CHILD), kind, url, key, str(LEASE)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    taken_at = float(child.stdout.readline())
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    state, close = open_shared(kind, url)
+    slots = state.slots(key)
+    assert slots.try_acquire(1) is None, "the dead worker's slot is still leased"
+    while slots.try_acquire(1) is None:
+        assert time.time() < taken_at + LEASE + 2, "the slot outlived its lease"
+        time.sleep(0.05)
+    assert time.time() >= taken_at + LEASE - 0.1
+    close()
+
+
+def test_daily_credits_are_known_to_every_process(backend: tuple[str, str]) -> None:
+    key = f"org-{uuid.uuid4().hex}"
+    (a, close_a), (b, close_b) = open_shared(*backend), open_shared(*backend)
+    assert a.credits.take(key) is None  # nothing known: send
+    a.credits.note(key, 3, time.time() + 60)  # the vendor says 3 remain
+    assert [b.credits.take(key), a.credits.take(key, 2)] == [None, None]
+    assert b.credits.take(key) == SPENT_REASON  # 3 spent by the two processes together
+    a.credits.note(key, 5, time.time() - 1)  # a stale report counts for nothing
+    assert b.credits.take(key) is None
+    a.credits.exhaust(key, time.time() + 60, "the vendor said the quota is spent")
+    assert b.credits.take(key) == "the vendor said the quota is spent"
+    assert b.credits.take(f"other-{key}") is None  # another org is not affected
+    a.credits.exhaust(key, time.time() - 1, "back")
+    assert b.credits.take(key) is None  # the quota is back
+    close_a()
+    close_b()
+
+
+def test_zoho_workers_stop_before_spending_refused_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once one worker met Zoho's "credits used up", the others send nothing."""
+    from hub_zoho.client import ZohoClient
+    from hub_zoho.fake import FakeOrg, FakeZoho
+    from hub_zoho.settings import ZohoSettings
+    from hub_zoho.testing import SMALL_ORG, mount, zoho_settings
+
+    org = FakeOrg()
+    org.populate(SMALL_ORG, seed=3)
+    fake = FakeZoho(org)
+    fake.inject("quota", after=2)  # the third call finds the org's credits used up
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    sharedstate.use(lambda: StoreShared(store))
+    try:
+        with mount(fake):
+            settings = ZohoSettings.model_validate(zoho_settings(fake))
+            first, second = (ZohoClient(settings, logging.getLogger("t")) for _ in range(2))
+            with pytest.raises(QuotaExhausted, match="used up"):
+                for _ in range(20):
+                    first.get("/crm/v8/Accounts", {"fields": "Account_Name"})
+            sent = sum(fake.stats.requests.values())
+            with pytest.raises(QuotaExhausted, match="not sent: another worker met Zoho"):
+                second.get("/crm/v8/Accounts", {"fields": "Account_Name"})
+            assert sum(fake.stats.requests.values()) == sent, "a refused call was spent"
+    finally:
+        sharedstate.use(None)
+        store.dispose()
