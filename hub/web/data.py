@@ -28,6 +28,7 @@ from hub.rules.definitions import Definitions
 from hub.rules.money import Converter
 from hub.rules.query import Query
 from hub.rules.tables import rule_measures, rule_runs
+from hub.store import search
 from hub.store.tables import entity_tables, run_streams, runs
 from hub.sync import rejects as rejects_table
 from hub.sync import runs as run_history
@@ -514,8 +515,9 @@ def customers(
         where.append(c.c.owner_id.in_(ids))
     if q:
         text = q.strip()[:100]
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        where.append(or_(c.c.name.like(like), c.c.source_id == text, c.c.credit_code == text))
+        part = text.replace("%", "").replace("_", "")
+        named = search.name_contains(conn.dialect.name, c.c.name, c.c.id, part)
+        where.append(or_(named, c.c.source_id == text, c.c.credit_code == text))
     if tier:
         where.append(c.c.tier == tier)
     if owner:
