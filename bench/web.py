@@ -9,9 +9,15 @@ in production) and every page is fetched over HTTP by each role, `--repeat`
 times after one warm-up; the figures are per page: median, p95 and max wall
 time of the whole request.
 
+With `--store postgresql+psycopg://…/DB` the same pages are served from a
+PostgreSQL database: on its first use (an empty database) the SQLite store
+above is copied into it, table by table, through the hub's own schema and
+migrations; later runs reuse it (and upgrade it, as `hub serve` does).
+
 Target (issue 13): p95 ≤ 300 ms per page.
 
     .venv/bin/python bench/web.py --managers 500 --customers 100k --activities 1M --repeat 20
+    .venv/bin/python bench/web.py --repeat 20 --store postgresql+psycopg://postgres@127.0.0.1/hub_bench_web
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -73,6 +80,59 @@ def prepare(args: argparse.Namespace) -> Path:
         users.add(conn, "lead", "lead", password=PASSWORD, team="team3")
         users.add(conn, "manager", "manager", password=PASSWORD, manager="M00003")
     return config
+
+
+def on_postgresql(config: Path, url: str) -> Path:
+    """The prepared SQLite store copied into PostgreSQL once; a config that points there."""
+    from sqlalchemy import func, insert, inspect, select, text
+
+    import hub.web.app  # noqa: F401  (every table in the metadata)
+    from hub.store.tables import metadata
+
+    source = Store(load_config(config).store_url())
+    target = Store(url)
+    target.upgrade()
+    copied = WORK / "hub-postgresql.toml"
+    copied.write_text(
+        config.read_text(encoding="utf-8").replace(
+            next(line for line in config.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("store = ")),
+            f'store = "{url}"',
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    with target.read() as conn:
+        done = conn.execute(text("SELECT count(*) FROM rule_runs")).scalar()
+    if done:
+        return copied
+    started = time.perf_counter()
+    with source.read() as src, target.begin() as dst:
+        there = set(inspect(src).get_table_names()) & set(inspect(dst).get_table_names())
+        for table in metadata.sorted_tables:
+            if table.name not in there or table.name == "alembic_version":
+                continue
+            rows = 0
+            result = src.execution_options(yield_per=5000).execute(select(table))
+            for chunk in result.partitions():
+                dst.execute(insert(table), [dict(r._mapping) for r in chunk])
+                rows += len(chunk)
+            if rows and "id" in table.c and table.c.id.autoincrement is True:
+                dst.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), :n)"),
+                    {"n": dst.execute(select(func.max(table.c.id))).scalar()},
+                )
+            print(f"copied {table.name}: {rows} rows", flush=True)
+        if "rule_finding_counts" not in there and inspect(dst).has_table("rule_finding_counts"):
+            from hub.rules import finding_counts  # a source from before the counts
+            from hub.rules.tables import rule_runs
+
+            for (run_id,) in dst.execute(select(rule_runs.c.id)):
+                finding_counts.record(dst, run_id)
+    with target.begin() as conn:
+        for table in ("activities", "customers", "rule_findings", "rule_measures"):
+            conn.execute(text(f"ANALYZE {table}"))
+    print(f"copied to PostgreSQL in {time.perf_counter() - started:.0f} s", flush=True)
+    return copied
 
 
 def pages(role: str) -> list[str]:
@@ -139,20 +199,27 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true", help="generate the store again")
     parser.add_argument("--save", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--store", help="a PostgreSQL URL to serve from (filled once)")
     args = parser.parse_args()
     config = prepare(args)
+    if args.store:
+        config = on_postgresql(config, args.store)
     running = server.start(load_config(config), "127.0.0.1", 0)
+    load = [os.getloadavg()]
     try:
         rows = measure(running.url, args.repeat)
     finally:
         running.stop()
-    print(f"\n{args.managers} managers, {args.customers} customers, {args.activities} activities")
+    load.append(os.getloadavg())
+    store = "PostgreSQL" if args.store else "SQLite"
+    print(f"\n{store}: {args.managers} managers, {args.customers} customers, {args.activities}")
     print(f"{'role':<8} {'page':<46} {'median':>8} {'p95':>8} {'max':>8} {'KB':>6}")
     for r in rows:
         print(
             f"{r['role']:<8} {r['page']:<46} {r['median_ms']:>8} {r['p95_ms']:>8} "
             f"{r['max_ms']:>8} {int(r['bytes']) // 1024:>6}"
         )
+    print("load average (1, 5, 15 min) before:", *load[0], "after:", *load[1])
     worst = max(rows, key=lambda r: r["p95_ms"])
     print(f"\nworst p95: {worst['p95_ms']} ms ({worst['role']} {worst['page']}); target ≤ 300 ms")
     if args.save:
@@ -161,7 +228,9 @@ def main() -> None:
                 {
                     "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
                     "machine": {"python": platform.python_version(), "cpu": platform.processor()},
-                    "sizes": {k: v for k, v in vars(args).items() if k != "save"},
+                    "store": store,
+                    "load_average": {"before": load[0], "after": load[1]},
+                    "sizes": {k: v for k, v in vars(args).items() if k not in ("save", "store")},
                     "pages": rows,
                 },
                 indent=2,

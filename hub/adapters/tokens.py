@@ -59,7 +59,11 @@ class Token:
 class TokenStore(Protocol):
     """Where tokens outlive the process. Implementations must be thread-safe."""
 
-    def load(self, key: str) -> Token | None: ...
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
+        """The stored token. One valid for `margin` seconds or less is due for replacing:
+        a store shared by processes treats it as none and lets one process replace it
+        (the others wait for its token); the others may return it as is."""
+        ...
 
     def save(self, key: str, token: Token) -> None: ...
 
@@ -71,7 +75,7 @@ class TokenStore(Protocol):
 class NoTokenStore:
     """Keeps nothing: every process mints its own token."""
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         return None
 
     def save(self, key: str, token: Token) -> None:
@@ -88,7 +92,7 @@ class MemoryTokenStore:
         self._tokens: dict[str, Token] = {}
         self._lock = threading.Lock()
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         with self._lock:
             return self._tokens.get(key)
 
@@ -109,7 +113,7 @@ class FileTokenStore:
         self.files = PrivateFiles(folder, log)
         self._lock = threading.Lock()
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         with self._lock:
             data = self.files.read(key)
         if data is None:
@@ -171,7 +175,7 @@ class RedisTokenStore:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def load(self, key: str) -> Token | None:
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
         """The shared token; None means "mint it" (this process then holds the mint lock).
         While another process mints, wait for its token."""
         token_name, lock_name = self._keys(key)
@@ -179,7 +183,7 @@ class RedisTokenStore:
         waited = False
         while True:
             token = self._read(token_name)
-            if token is not None and token.valid_for(time.time()) > 0:
+            if token is not None and token.valid_for(time.time()) > margin:
                 if waited:
                     self.waited += 1
                 return token
@@ -295,7 +299,7 @@ class TokenCache:
             now = self._clock()
             if self._token is not None and self._token.valid_for(now) > self._margin:
                 return self._token
-            stored = self._store.load(self._key)
+            stored = self._store.load(self._key, self._margin)
             if stored is not None and stored.valid_for(now) > self._margin:
                 self._token = stored
                 self.reused += 1

@@ -32,7 +32,7 @@ from hub.identity.views import unified_views
 from hub.masking import mask_text
 from hub.periods import Period
 from hub.plugins import Registry
-from hub.rules import ledger
+from hub.rules import finding_counts, ledger
 from hub.rules.config import ConfiguredRule, Definitions, load_rules
 from hub.rules.context import RuleContext
 from hub.rules.errors import RuleFailed
@@ -245,6 +245,7 @@ class RuleEngine:
                 plan_periods[rule.name] |= ctx.plan_periods_used
                 summary.seconds = time.perf_counter() - clock
             writer.flush()
+            finding_counts.record(conn, run_id)
             if not any(
                 conn.execute(select(t.c.id).limit(1)).first() for t in entity_tables.values()
             ):

@@ -101,6 +101,18 @@ rule_findings = Table(
     ),
 )
 
+rule_finding_counts = Table(
+    "rule_finding_counts",
+    metadata,
+    # findings per (rule, status, severity) of a run, written with the run: the dashboard's
+    # per-rule summary of a whole run without counting its hundreds of thousands of rows
+    Column("run_id", Integer, ForeignKey("rule_runs.id"), primary_key=True),
+    Column("rule", RULE_NAME, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("severity", String(16), primary_key=True),
+    Column("findings", Integer, nullable=False),
+)
+
 rule_earnings = Table(
     "rule_earnings",
     metadata,

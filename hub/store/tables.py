@@ -113,6 +113,9 @@ Index(  # the dashboard's customers page: live customers counted, listed and fil
     sqlite_where=_customers.c.deleted_at.is_(None),
     postgresql_where=_customers.c.deleted_at.is_(None),
 )
+# the customers page's search: a source id or a credit code as typed (names: hub.store.search)
+Index("ix_customers_source_id", _customers.c.source_id)
+Index("ix_customers_credit_code", _customers.c.credit_code)
 
 links = Table(
     "links",

@@ -315,13 +315,37 @@ def overview_values(view: View) -> dict[str, Any]:
     return values
 
 
+OVERVIEW_PAGE = 50
+"""Scorecard rows per page of the overview: a lead's team fits on one; an admin's
+500 managers are ten pages (the tiles and the ranked chart still cover everyone)."""
+
+
 def overview(view: View) -> Page:
     values = overview_values(view)
+    number = _page_number(view)
+    cards = values["cards"]
+    pages = max(1, -(-len(cards) // OVERVIEW_PAGE))
+    if number > pages:
+        raise NotFound(f"page {number}: the scorecards have {pages} page(s)")
     values["charts"] = {
-        "ranked": charts.ranked(values["cards"], view.locale),
+        "ranked": charts.ranked(cards, view.locale),
         "trend": charts.trend(values["trend"], view.locale),
     }
+    values["shown"] = cards[(number - 1) * OVERVIEW_PAGE : number * OVERVIEW_PAGE]
+    values["page"], values["pages"] = number, pages
+    query = {"period": values["period"]} if view.param("period") else {}
+    values["page_link"] = lambda n: "/overview?" + urlencode({**query, "page": n})
     return Page("overview.html", values)
+
+
+def _page_number(view: View) -> int:
+    try:
+        number = int(view.param("page") or 1)
+    except ValueError:
+        raise BadInput(f"page {view.param('page')!r}: a number") from None
+    if number < 1:
+        raise BadInput(f"page {number}: from 1")
+    return number
 
 
 def overview_api(view: View) -> dict[str, Any]:

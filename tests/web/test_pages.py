@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from decimal import Decimal
 
+import pytest
+
+from hub.web import app
 from hub.web.app import csv_cell
 
 from .conftest import Company, csrf_of, login
@@ -24,6 +28,29 @@ def test_overview_ranks_managers_with_their_scores_and_a_trend(company: Company)
     assert page.status_code == 200
     assert 'id="chart-ranked"' in page.text and 'id="chart-trend"' in page.text
     assert "张伟" in page.text  # admins see names unmasked
+
+
+def test_overview_pages_the_scorecards_and_keeps_the_ranks(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin's 500 managers are shown 50 rows at a time; here two of four."""
+    monkeypatch.setattr(app, "OVERVIEW_PAGE", 2)
+    client = company.client("ada")
+    cards = client.get("/api/overview?period=2026-Q3").json()["cards"]
+    assert len(cards) == 4  # the JSON keeps every card
+
+    def rows(page: str) -> list[tuple[str, str]]:
+        return re.findall(r'<td class="num">(\d+|—)</td>\s*<td><a href="/managers/[^?]+\?period='
+                          r'2026-Q3">[^<]*</a> <span class="muted">(M\d)</span>', page)  # fmt: skip
+
+    first = client.get("/overview?period=2026-Q3").text
+    second = client.get("/overview?period=2026-Q3&page=2").text
+    assert rows(first) + rows(second) == [(str(c["rank"] or "—"), c["manager"]) for c in cards]
+    assert "page=2" in first and "page=1" in second and "1 / 2" not in second
+    assert first.count('class="tile"') == second.count('class="tile"') == 2  # every team
+    assert client.get("/overview?period=2026-Q3&page=3").status_code == 404
+    assert client.get("/overview?page=x").status_code == 400
+    assert client.get("/overview?page=0").status_code == 400
 
 
 def test_a_lead_sees_names_masked_as_the_reports_mask_them(company: Company) -> None:
