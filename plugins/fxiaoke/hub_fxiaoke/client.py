@@ -244,11 +244,19 @@ class FxiaokeClient:
     ) -> Callable[[], AdaptiveLimit]:
         """How a new window's number of calls adapts: halved by a throttled answer
         (once per burst), one more after a long run of answered calls; it starts
-        where an earlier run settled."""
+        where an earlier run settled. Never below a tenth of the configured calls:
+        another program's burst also answers 30004, and growing back from 1 call
+        per window would take hours."""
 
         def make() -> AdaptiveLimit:
-            unit = f"calls per {seconds:g} s"
-            limit = AdaptiveLimit(calls, name=f"Fxiaoke {path}", unit=unit, key=key, log=self.log)
+            limit = AdaptiveLimit(
+                calls,
+                floor=max(1, calls // 10),
+                name=f"Fxiaoke {path}",
+                unit=f"calls per {seconds:g} s",
+                key=key,
+                log=self.log,
+            )
             limit.load(self._memory)
             return limit
 

@@ -153,6 +153,18 @@ def test_clients_of_one_process_share_one_window_per_interface(
     assert check.limiter(PRESET_QUERY) is sync.limiter(PRESET_QUERY)
 
 
+def test_the_pace_never_falls_below_a_tenth_of_the_setting(
+    fake: FakeFxiaoke, settings: dict[str, Any]
+) -> None:
+    """Another program's burst answers 30004 as well: however many come, the pace
+    stays at 10 calls per 20 s or more, and the call still gets through."""
+    fake.fail(30004, times=6)
+    client = FxiaokeClient(FxiaokeSettings.model_validate(settings))
+    assert client.post(PRESET_QUERY, QUERY)["errorCode"] == 0
+    limit = client.limiter(PRESET_QUERY).limit
+    assert limit is not None and limit.cuts >= 2 and limit.value == 10
+
+
 def test_the_token_endpoint_is_paced_but_not_adapted(
     fake: FakeFxiaoke, settings: dict[str, Any]
 ) -> None:
@@ -175,7 +187,9 @@ def big(vclock: VirtualClock) -> FakeFxiaoke:
     return populate(FakeFxiaoke(clock=vclock), SIZES)
 
 
+@pytest.mark.parametrize("concurrent", [True, False], ids=["side-by-side", "one-by-one"])
 def test_sync_runs_on_a_tighter_tenant_refuse_a_few_calls_then_none(
+    concurrent: bool,
     big: FakeFxiaoke,
     vclock: VirtualClock,
     tmp_path: Path,
@@ -184,20 +198,23 @@ def test_sync_runs_on_a_tighter_tenant_refuse_a_few_calls_then_none(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two complete syncs, as two scheduled runs: the tenant allows 40 calls per 20 s.
-    Before the pacing adapted, each run met 15–23 × 30004 on this tenant (streams
-    read side by side: the calls already on their way when the first 30004 came are
-    refused too, a few at most)."""
+    Before the pacing adapted, each run met 15–23 × 30004 on this tenant. Now one
+    reader meets one; streams read side by side also lose the calls already on
+    their way when the first 30004 came: at most one per stream, since a stream
+    that is refused cuts the pace before it sends again."""
     monkeypatch.delenv("HUB_STATE_DIR")  # as a user runs it: .hub/ beside hub.toml
     caplog.set_level(logging.INFO, logger="hub.adapters.fxiaoke")
     big.calls_per_20s = 40
-    project = make_project(tmp_path, big.settings(HOST))
+    project = make_project(tmp_path, {**big.settings(HOST), "concurrent_streams": concurrent})
     with mount(big):
-        assert project.sync(full_refresh=True).exit_code == ExitCode.OK
+        first = project.sync(full_refresh=True)
+        assert first.exit_code == ExitCode.OK
         in_first = refused(big)
         new_process()
         vclock.advance(60)
         assert project.sync(full_refresh=True).exit_code == ExitCode.OK
-    assert 1 <= in_first <= 4
+    streams = len(first.results)
+    assert (1 <= in_first <= streams) if concurrent else in_first == 1
     assert refused(big) - in_first == 0
     assert "settled on" in caplog.text and "starting at" in caplog.text
     assert list((tmp_path / ".hub" / "limits").iterdir())  # kept beside hub.toml
