@@ -196,3 +196,14 @@ def test_unified_managers_carry_hrs_team_and_employee_number(
         ).all()
     assert {s for _, s in wang} == {"hr", "fxiaoke"}
     assert {i for i, _ in wang} <= reached  # the Fxiaoke record too, whose own team is empty
+
+    from hub.web import data, users
+
+    with store.read() as conn:
+        zhang = users.get(conn, "zhang.wei")  # the demo's lead, named by employee number
+        assert zhang is not None and (zhang.role, zhang.team) == ("lead", "domestic")
+        board = data.overview(conn, PERIOD, Scope(zhang))
+    names = {c["manager"] for c in board["cards"]}
+    assert len(names) >= 5 and all(c["team"] == "domestic" for c in board["cards"])
+    assert [t["team"] for t in board["teams"]] == ["domestic"]
+    assert list(board["trend"]["teams"]) == ["domestic"]  # not "—": the CRM records' own team
