@@ -206,3 +206,4 @@ def test_unified_managers_carry_hrs_team_and_employee_number(
     names = {c["manager"] for c in board["cards"]}
     assert len(names) >= 5 and all(c["team"] == "domestic" for c in board["cards"])
     assert [t["team"] for t in board["teams"]] == ["domestic"]
+    assert list(board["trend"]["teams"]) == ["domestic"]  # not "—": the CRM records' own team

@@ -191,9 +191,12 @@ def trend(conn: Connection, period: str, scope: Scope, count: int = 6) -> dict[s
         run = ledger.run_for(conn, label)
         if run is None:
             continue
+        # the team as the run saw it: the unified record's (e.g. HR's) unless --by-connection
+        unified = (run.settings or {}).get("identity") == "unified"
+        who = unified_view("managers") if unified else managers_t
         statement_ = (
-            select(managers_t.c.team, m.c.attainment)
-            .join(managers_t, managers_t.c.id == m.c.manager_id)
+            select(who.c.team, m.c.attainment)
+            .join(who, who.c.id == m.c.manager_id)
             .where(m.c.run_id == run.id, m.c.metric == "scorecard", m.c.attainment.is_not(None))
         )
         if ids is not None:
