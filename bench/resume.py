@@ -8,9 +8,13 @@ For each store, three runs over the same generated files:
 3. resume: the `hub sync` that completes it.
 
 The promise is that the resume costs the work left plus a constant: resume ≈
-clean × (rows left / rows) + a few seconds. The table shows both.
+clean × (rows left / rows) + a few seconds. The table shows both, in wall
+time and in the hub process's CPU time (user + system: on a shared machine
+the wall time mostly measures the load; PostgreSQL's own work is not in it).
+With `--repeat N` the three runs are repeated N times, alternating, and the
+medians are shown (each figure's median on its own).
 
-    .venv/bin/python bench/resume.py --activities 200k --kill-after 2 \
+    .venv/bin/python bench/resume.py --activities 200k --kill-after 2 --repeat 3 \
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
@@ -34,11 +40,14 @@ ROOT = Path(__file__).resolve().parent
 RIG = ROOT.parent / "tests" / "interrupt.py"
 
 
-def hub(config: Path, *rig: str) -> tuple[float, int]:
+def hub(config: Path, *rig: str) -> tuple[float, float, int]:
+    """(wall s, CPU s of the process, exit code) of one rigged `hub sync`."""
     command = [sys.executable, str(RIG), *rig, "--", "-C", str(config), "sync"]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    return time.perf_counter() - started, done.returncode
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, child.returncode
 
 
 def stored(url: str) -> int:
@@ -65,13 +74,14 @@ def case(label: str, generated: Path, work: Path, store: str, kill_after: int) -
         write_project(root, generated, url)
         return root / "hub.toml", url
 
+    load = os.getloadavg()[0]
     config, url = project("clean")
-    clean, code = hub(config, "sleep", "batch", "0")
+    clean, clean_cpu, code = hub(config, "sleep", "batch", "0")
     total = stored(url)
     config, url = project("killed")
-    killed, kill_code = hub(config, "kill", "batch", str(kill_after))
+    killed, _, kill_code = hub(config, "kill", "batch", str(kill_after))
     before = stored(url)
-    resume, resume_code = hub(config, "sleep", "batch", "0")
+    resume, resume_cpu, resume_code = hub(config, "sleep", "batch", "0")
     after = stored(url)
     assert after == total, (after, total)
     left = (total - before) / total
@@ -85,8 +95,23 @@ def case(label: str, generated: Path, work: Path, store: str, kill_after: int) -
         "work_left": round(left, 3),
         "expected_s": round(clean * left, 2),
         "excess_s": round(resume - clean * left, 2),
+        "clean_cpu_s": round(clean_cpu, 2),
+        "resume_cpu_s": round(resume_cpu, 2),
+        "excess_cpu_s": round(resume_cpu - clean_cpu * left, 2),
+        "load": round((load + os.getloadavg()[0]) / 2, 1),
         "exit_codes": [code, kill_code, resume_code],
     }
+
+
+def medians(runs: list[dict]) -> dict:
+    """Each numeric figure's median over the repeats (exit codes: all of them)."""
+    out: dict = {}
+    for key, value in runs[0].items():
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        out[key] = round(statistics.median(r[key] for r in runs), 2) if numeric else value
+    out["exit_codes"] = sorted({c for r in runs for c in r["exit_codes"]})
+    out["repeats"] = len(runs)
+    return out
 
 
 def main() -> None:
@@ -94,6 +119,7 @@ def main() -> None:
     parser.add_argument("--activities", type=parse_size, default=parse_size("200k"))
     parser.add_argument("--kill-after", type=int, default=2, help="batches before the kill")
     parser.add_argument("--postgres", help="admin URL; a fresh database per run is created there")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per store (medians)")
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     plan = Plan.for_activities(args.activities)
@@ -102,14 +128,19 @@ def main() -> None:
     work = ROOT / "data" / "resume-runs"
     work.mkdir(parents=True, exist_ok=True)
     stores = [("sqlite", "sqlite")] + ([("postgresql", args.postgres)] if args.postgres else [])
-    results = [case(label, generated, work, store, args.kill_after) for label, store in stores]
+    rounds = [
+        [case(label, generated, work, store, args.kill_after) for label, store in stores]
+        for _ in range(args.repeat)
+    ]
+    results = [medians([r[i] for r in rounds]) for i in range(len(stores))]
     columns = list(results[0])
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for r in results:
         print("| " + " | ".join(str(r[c]) for c in columns) + " |")
     if args.save:
-        args.save.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        saved = {"medians": results, "rounds": rounds}
+        args.save.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

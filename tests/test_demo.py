@@ -167,3 +167,43 @@ def test_the_company_is_the_same_every_time() -> None:
     first, second = build_company(), build_company()
     assert first.activities == second.activities and first.goals == second.goals
     assert len({a.key for a in first.activities}) == len(first.activities)
+
+
+def test_unified_managers_carry_hrs_team_and_employee_number(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CRMs' records of a person have no team; HR's roster does, and the demo's
+    `[identity.managers]` lets it win: reports and a lead's dashboard scope see it."""
+    assert hub(demo_dir, "report", "scorecard", "-p", PERIOD, "--format", "json") == 0
+    cards = json.loads(capsys.readouterr().out)["scorecards"]
+    in_hr = [c for c in cards if c["manager"].startswith("E")]
+    assert len(in_hr) >= 10  # every roster person with goals, whichever record anchors them
+    assert all(c["team"] in ("domestic", "foreign_trade") for c in in_hr), in_hr
+    assert not any(c["manager"].startswith("FSUID_") and c["team"] for c in cards)
+
+    from hub.web.data import Scope
+    from hub.web.users import User
+
+    store = Store(load_config(str(demo_dir / "hub.toml")).store_url())
+    managers = entity_tables["managers"]
+    lead = Scope(User(1, "lead", "lead", None, "domestic", None))
+    with store.read() as conn:
+        reached = set(conn.execute(lead.manager_ids()).scalars())
+        wang = conn.execute(
+            select(managers.c.id, managers.c.source).where(
+                managers.c.name == "王芳"  # domestic, in HR and Fxiaoke
+            )
+        ).all()
+    assert {s for _, s in wang} == {"hr", "fxiaoke"}
+    assert {i for i, _ in wang} <= reached  # the Fxiaoke record too, whose own team is empty
+
+    from hub.web import data, users
+
+    with store.read() as conn:
+        zhang = users.get(conn, "zhang.wei")  # the demo's lead, named by employee number
+        assert zhang is not None and (zhang.role, zhang.team) == ("lead", "domestic")
+        board = data.overview(conn, PERIOD, Scope(zhang))
+    names = {c["manager"] for c in board["cards"]}
+    assert len(names) >= 5 and all(c["team"] == "domestic" for c in board["cards"])
+    assert [t["team"] for t in board["teams"]] == ["domestic"]
+    assert list(board["trend"]["teams"]) == ["domestic"]  # not "—": the CRM records' own team

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
-from hub.adapters.http import RetryPolicy, TokenCache, Transient, retry_after_seconds
+from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
 from hub.errors import SourceUnreachable
 
 
@@ -62,45 +60,6 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds(httpx.Response(429)) is None
 
 
-def test_tokens_are_reused_until_shortly_before_expiry() -> None:
-    now = [0.0]
-    minted: list[str] = []
-
-    def mint() -> tuple[str, float]:
-        minted.append(f"t{len(minted)}")
-        return minted[-1], 3600.0
-
-    cache = TokenCache(mint, margin=120, clock=lambda: now[0])
-    assert cache.get() == "t0" and cache.get() == "t0"
-    now[0] = 3479.0
-    assert cache.get() == "t0"
-    now[0] = 3481.0
-    assert cache.get() == "t1"
-    cache.invalidate("t0")  # a stale refusal does not drop the new token
-    assert cache.get() == "t1"
-    cache.invalidate("t1")
-    assert cache.get() == "t2"
-
-
-def test_tokens_are_minted_once_under_concurrency() -> None:
-    gate = threading.Event()
-    count = [0]
-
-    def mint() -> tuple[str, float]:
-        count[0] += 1
-        gate.wait(1)
-        return "tok", 3600.0
-
-    cache = TokenCache(mint)
-    threads = [threading.Thread(target=cache.get) for _ in range(8)]
-    for t in threads:
-        t.start()
-    gate.set()
-    for t in threads:
-        t.join()
-    assert count[0] == 1
-
-
 def test_each_retry_is_reported() -> None:
     reported: list[tuple[str, int, float]] = []
     outcomes = iter([Transient("busy", retry_after=2.0), Transient("busy"), "ok"])
@@ -117,22 +76,3 @@ def test_each_retry_is_reported() -> None:
     assert policy.call(call) == "ok"
     assert [(m, n) for m, n, _ in reported] == [("busy", 1), ("busy", 2)]
     assert reported[0][2] == 2.0
-
-
-def test_a_refused_mint_is_not_asked_again_and_tokens_may_be_any_value() -> None:
-    from hub.errors import AuthError
-
-    calls = [0]
-
-    def refused() -> tuple[tuple[str, str], float]:
-        calls[0] += 1
-        raise AuthError("appSecret refused")
-
-    cache: TokenCache[tuple[str, str]] = TokenCache(refused)
-    for _ in range(3):
-        with pytest.raises(AuthError, match="appSecret refused"):
-            cache.get()
-    assert calls[0] == 1
-
-    tenant = TokenCache(lambda: (("tok", "corp-1"), 7200.0))
-    assert tenant.get() == ("tok", "corp-1")

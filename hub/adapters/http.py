@@ -1,5 +1,5 @@
-"""What HTTP adapters share: timeouts, retries that honour Retry-After, and
-an access token fetched once and reused until shortly before it expires.
+"""What HTTP adapters share: timeouts and retries that honour Retry-After
+(access tokens are `hub.adapters.tokens`', in-flight limits `hub.adapters.pacing`'s).
 
 Each vendor maps its own answers onto four outcomes: success, `Transient`
 (retry with backoff), `hub.errors.AuthError` (after one token refresh),
@@ -9,11 +9,10 @@ fast). This module only provides the mechanics.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import httpx
 from tenacity import (
@@ -24,10 +23,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from hub.errors import AuthError, SourceUnreachable
+from hub.errors import SourceUnreachable
 
 T = TypeVar("T")
-V = TypeVar("V")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -114,49 +112,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
     return str(exc) or type(exc).__name__
-
-
-class TokenCache(Generic[V]):
-    """An access token shared by threads, minted at most once at a time.
-
-    `get` returns the cached token while it is valid for more than `margin`
-    seconds; otherwise one caller mints a new one (the others wait for it).
-    The token may be any value (a string, or a string with the tenant id it
-    belongs to). `invalidate(token)` drops it after the API refused it, unless
-    another thread already replaced it. A mint refused with `AuthError` is
-    remembered: later callers get the same error instead of asking again
-    (vendors allow only a few token calls a minute)."""
-
-    def __init__(
-        self,
-        mint: Callable[[], tuple[V, float]],
-        margin: float = 120.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._mint = mint  # returns (token, seconds until it expires)
-        self._margin = margin
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: V | None = None
-        self._expires = 0.0
-        self._refused: AuthError | None = None
-        self.minted = 0
-
-    def get(self) -> V:
-        with self._lock:
-            if self._refused is not None:
-                raise self._refused
-            if self._token is None or self._clock() >= self._expires - self._margin:
-                try:
-                    token, lifetime = self._mint()
-                except AuthError as exc:
-                    self._refused = exc
-                    raise
-                self._token, self._expires = token, self._clock() + lifetime
-                self.minted += 1
-            return self._token
-
-    def invalidate(self, token: V) -> None:
-        with self._lock:
-            if self._token == token:
-                self._token = None

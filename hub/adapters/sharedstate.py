@@ -5,7 +5,7 @@ per ten minutes per refresh token, Fxiaoke ten a minute, and both cap the
 calls in flight and the daily credits per org. Workers on several machines
 therefore share one `SharedState`:
 
-- `tokens`: a `TokenStore` (`hub.adapters.tokens`) with one access token per
+- `tokens`: a `TokenStore` (`hub.adapters.tokenstores`) with one access token per
   credential. When there is none, the first process to ask takes a short mint
   lock and mints; the others wait for its token instead of minting their own
   (so N workers starting at once still mint once).
@@ -33,10 +33,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from hub.adapters.tokens import TokenStore
+from hub.adapters.redisclient import redis_client
+from hub.adapters.tokenstores import RedisTokenStore, TokenStore
 
 SHARED_LIMITS_ENV = "HUB_SHARED_LIMITS"
 """A redis:// URL: tokens, in-flight limits and credits are shared by every process using it."""
@@ -137,27 +137,11 @@ def current() -> SharedState | None:
 
 # -- Redis ---------------------------------------------------------------------------------
 
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
-
-
-def redis_client(url: str) -> Any:
-    """One client (connection pool) per URL and process."""
-    import redis
-
-    key = f"{os.getpid()}:{url}"
-    with _clients_lock:
-        if key not in _clients:
-            _clients[key] = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
-        return _clients[key]
-
 
 class RedisShared:
     """Tokens, slots and credits in one Redis (the broker's, when it is Redis)."""
 
     def __init__(self, url: str) -> None:
-        from hub.adapters.tokens import RedisTokenStore
-
         self.url = url
         self.tokens = RedisTokenStore(url, wait_seconds=MINT_LOCK_SECONDS)
         self.credits = RedisCredits(url)

@@ -225,6 +225,7 @@ def seed_zoho(org: Any, company: DemoCompany) -> dict[str, str]:
             Customer_Tier=c.tier,
             Credit_Code=c.credit_code.lower(),
         )
+    _zoho_contacts(org, accounts, ids, company, start)
     # broken on purpose: an account whose name was cleared
     org.create("Accounts", owner=ids["P09"], at=start, Account_Name="", Phone="+1 555 0100")
     for a in (a for a in company.activities if a.system == "zoho"):
@@ -244,6 +245,29 @@ def seed_zoho(org: Any, company: DemoCompany) -> dict[str, str]:
             Weight=g.weight,
         )
     return ids
+
+
+def _zoho_contacts(
+    org: Any, accounts: dict[str, str], ids: dict[str, str], company: DemoCompany, at: dt.datetime
+) -> None:
+    """One buyer per account (Contacts, linked by Account_Name). A company in both CRMs
+    has the same buyer in each: the mobile of its Fxiaoke contact."""
+    in_fxiaoke = {c.key: n for n, c in enumerate(company.customers_in("fxiaoke"))}
+    for n, c in enumerate(company.customers_in("zoho")):
+        shared = in_fxiaoke.get(c.key)
+        org.create(
+            "Contacts",
+            owner=ids[c.owners["zoho"]],
+            at=at + dt.timedelta(seconds=n),
+            First_Name="Buyer",
+            Last_Name=f"{n:02d}",
+            Full_Name=f"Buyer {n:02d}",
+            Title="Purchasing Manager",
+            Mobile=f"+86 139{shared:08d}" if shared is not None else f"+1 415 555 {n:04d}",
+            Email=f"buyer{n}@zoho-customer.example",
+            Email_Opt_Out=n % 4 == 3,
+            Account_Name={"name": c.latin, "id": accounts[c.key]},
+        )
 
 
 def _zoho_activity(org: Any, a: Activity, owner: str, account: str, company: DemoCompany) -> None:

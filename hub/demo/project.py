@@ -97,6 +97,17 @@ currency = "Currency"
 weight = "Weight"
 metrics = {{ "Sales Amount" = "sales_amount", "Contact Count" = "contact_count" }}
 
+# One person in three sources is one unified manager: HR's roster says who
+# they are and where they work; the CRMs, most recent first, how to reach them.
+[identity.managers.fields]
+name = ["hr"]
+employee_number = ["hr"]
+department = ["hr"]
+team = ["hr"]
+title = ["hr"]
+supervisor_id = ["hr"]
+hired_at = ["hr"]
+
 {rules}"""
 
 

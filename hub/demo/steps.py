@@ -147,6 +147,7 @@ def write_report(run: DemoRun) -> None:
 
 DEMO_USERS = {
     "admin": ("admin", None, "demo-admin"),
+    "zhang.wei": ("lead", "E1001", "demo-lead"),
     "zhou.jie": ("manager", "zhou.jie@mingyuan.example", "demo-manager"),
 }
 """Dashboard users of the demo: user name -> (role, manager, password)."""

@@ -70,8 +70,9 @@ class StoreTokenStore:
         self.waited = 0
         """Times this store waited for another process's mint (tests)."""
 
-    def load(self, key: str) -> Token | None:
-        """The shared token; None means "mint it" (this process then holds the mint lock)."""
+    def load(self, key: str, margin: float = 0.0) -> Token | None:
+        """The shared token, valid for more than `margin` seconds; None means "mint it"
+        (this process then holds the mint lock)."""
         secret = getattr(key, "secret", None)
         if secret is None:
             return None  # a key without a seal: never shared
@@ -82,7 +83,7 @@ class StoreTokenStore:
             with self.store.begin() as conn:
                 row = _locked(conn, shared_tokens, key)
                 token = _unsealed(secret, row)
-                if token is not None and token.valid_for(now) > 0:
+                if token is not None and token.valid_for(now) > margin:
                     self.waited += waited
                     return token
                 if not (row.minting_until and row.minting_until > now):

@@ -2,7 +2,10 @@
 
 The version shown is the one asked for, else the frozen one of a closed
 period, else the latest. People are shown by their source id (M1005) and a
-name that is masked unless the report was asked for `--unmasked`.
+name that is masked unless the report was asked for `--unmasked`. When the
+rules ran on unified managers, a person is the unified record: the survived
+name and team (HR's, where `[identity.managers]` says so), and a person
+found in several sources is shown by their employee number.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from hub.errors import ConfigError
 from hub.identity.tables import identity_members
+from hub.identity.views import unified_view
 from hub.masking import mask_name
 from hub.rules import ledger
 from hub.store.tables import entity_tables
@@ -73,21 +77,45 @@ class ReportSource:
             out.append("personal data is masked; --unmasked shows it")
         return out
 
+    @property
+    def unified(self) -> bool:
+        """Whether the run's rules saw unified managers (not `--by-connection`)."""
+        return (self.run.settings or {}).get("identity") == "unified"
+
     def people(self) -> dict[str, Person]:
+        """Hub id -> person. Unified runs lay each unified record over its
+        anchor's id (the id results use); the other members keep their own. A
+        person found in several sources is shown by their employee number (a
+        CRM's id, such as Fxiaoke's FSUID_…, means nothing to the others)."""
         if self._people is None:
             m = entity_tables["managers"]
-            self._people = {
-                row.id: Person(
-                    ref=row.source_id,
-                    name=row.name if self.unmasked else mask_name(row.name),
-                    team=row.team,
-                    active=row.active,
-                )
-                for row in self.conn.execute(
-                    select(m.c.id, m.c.source_id, m.c.name, m.c.team, m.c.active)
-                )
+            columns = ("id", "source_id", "employee_number", "name", "team", "active")
+            people = {
+                row.id: self._person(row, row.source_id)
+                for row in self.conn.execute(select(*(m.c[c] for c in columns)))
             }
+            if self.unified:
+                mm = identity_members
+                shared = set(
+                    self.conn.execute(
+                        select(mm.c.unified_id)
+                        .where(mm.c.entity == "managers", mm.c.unified_id.is_not(None))
+                        .group_by(mm.c.unified_id)
+                        .having(func.count() > 1)
+                    ).scalars()
+                )
+                v = unified_view("managers")
+                for row in self.conn.execute(select(*(v.c[c] for c in columns))):
+                    ref = row.source_id
+                    if row.id in shared and row.employee_number:
+                        ref = row.employee_number
+                    people[row.id] = self._person(row, ref)
+            self._people = people
         return self._people
+
+    def _person(self, row: Any, ref: str) -> Person:
+        name = row.name if self.unmasked else mask_name(row.name)
+        return Person(ref=ref, name=name, team=row.team, active=row.active)
 
     def person(self, manager_id: str | None) -> Person:
         found = self.people().get(manager_id or "")
@@ -106,7 +134,7 @@ class ReportSource:
         ).all()
         if not rows:
             raise ConfigError(f"--manager {text}: no such manager in the store")
-        if len(rows) > 1 and (self.run.settings or {}).get("identity") == "unified":
+        if self.unified:
             # the same person in several connections is one unified manager
             mm = identity_members
             unified = {

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from hub.adapters.contract import Tombstone
 from hub.config import HubConfig, load_config
-from hub.model import ENTITIES, Activity, ActivityKind, Customer, Goal, Manager, Record
+from hub.model import ENTITIES, Activity, ActivityKind, Contact, Customer, Goal, Manager, Record
 from hub.periods import parse_period
 from hub.plugins import Registry, load_registry
 from hub.rules import ledger
@@ -67,6 +67,17 @@ def customer(source_id: str, owner: str | None = None, **fields: Any) -> Custome
         fields["created_at"] = when(fields["created_at"])
     return Customer(
         source=fields.pop("source", SOURCE), source_id=source_id, owner_source_id=owner, **fields
+    )
+
+
+def contact(source_id: str, customer: str | None, **fields: Any) -> Contact:
+    """A person at customer `customer` (its source id)."""
+    fields.setdefault("name", f"联系人{source_id}")
+    return Contact(
+        source=fields.pop("source", SOURCE),
+        source_id=source_id,
+        customer_source_id=customer,
+        **fields,
     )
 
 

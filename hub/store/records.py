@@ -417,17 +417,30 @@ def refresh_statistics(conn: Connection, *tables: Table) -> None:
     Right after a first load autovacuum has not analyzed the tables yet, so
     the planner takes them for nearly empty and joins them by nested loops:
     the sweep's anti-join of 100,000 rows against `seen` ran for minutes
-    instead of 80 ms. Only tables autovacuum would analyze (more than 50 + 10%
-    of their rows changed since the last ANALYZE) are analyzed, now rather
+    instead of 80 ms. Tables autovacuum would analyze are analyzed now rather
     than later; ANALYZE samples a bounded number of rows, so that costs well
     under a second at any size. SQLite plans by its indexes without
-    statistics and needs nothing."""
+    statistics and needs nothing.
+
+    A table is stale when it has grown by more than a tenth (and 8 pages)
+    since the planner last measured it (`pg_class.relpages`, set by ANALYZE
+    and VACUUM), or when more than 50 + 10% of its rows changed since
+    (`pg_stat_user_tables`, autovacuum's own rule). The first is what a fresh
+    load trips: its file size counts every row at once, this transaction's
+    too, while the counters lag behind: they never include the current
+    transaction and a backend reports the rest at most once a second, so a
+    stream loaded in one quick batch (a resumed run's) showed no change."""
     if conn.dialect.name != "postgresql":
         return
     stale = conn.execute(
         text(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-            "AND relname = ANY(:names) AND n_mod_since_analyze > 50 + 0.1 * n_live_tup"
+            "SELECT c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE n.nspname = current_schema() AND c.relname = ANY(:names) AND c.relkind = 'r' "
+            "AND (pg_relation_size(c.oid) > (1.1 * c.relpages + 8) * "
+            "current_setting('block_size')::int "
+            "OR s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup)"
         ),
         {"names": [t.name for t in tables]},
     ).scalars()

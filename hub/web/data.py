@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, union
 
 from hub.config import HubConfig
 from hub.errors import ConfigError
+from hub.identity.tables import identity_members
+from hub.identity.views import unified_view
 from hub.masking import mask_email, mask_name, mask_phone, mask_text
 from hub.periods import Period, parse_period
 from hub.reports import compliance, scorecard, statement
@@ -69,12 +71,27 @@ class Scope:
         return self.user.role == "admin"
 
     def manager_ids(self) -> Any:
-        """A select of the manager ids this viewer reaches (None: all)."""
+        """A select of the manager ids this viewer reaches (None: all): the
+        unified managers of the lead's team (their team as survived, e.g. HR's)
+        or the manager themself, with every source record of each."""
         if self.user.role == "admin":
             return None
         if self.user.role == "lead":
-            return select(managers_t.c.id).where(managers_t.c.team == self.user.team)
-        return select(managers_t.c.id).where(managers_t.c.id == (self.user.manager_id or ""))
+            v = unified_view("managers")
+            reached = select(v.c.id.label("id")).where(v.c.team == self.user.team)
+        else:
+            reached = select(managers_t.c.id.label("id")).where(
+                managers_t.c.id == (self.user.manager_id or "")
+            )
+        m = identity_members
+        anchors = select(func.coalesce(m.c.unified_id, m.c.hub_id).label("id")).where(
+            m.c.entity == "managers", m.c.hub_id.in_(reached)
+        )
+        members = select(m.c.hub_id.label("id")).where(
+            m.c.entity == "managers", m.c.unified_id.in_(anchors)
+        )
+        ids = union(reached, anchors, members).subquery("reached_managers")
+        return select(ids.c.id)
 
     def reaches(self, manager_id: str | None, team: str | None) -> bool:
         if self.user.role == "admin":
@@ -174,9 +191,12 @@ def trend(conn: Connection, period: str, scope: Scope, count: int = 6) -> dict[s
         run = ledger.run_for(conn, label)
         if run is None:
             continue
+        # the team as the run saw it: the unified record's (e.g. HR's) unless --by-connection
+        unified = (run.settings or {}).get("identity") == "unified"
+        who = unified_view("managers") if unified else managers_t
         statement_ = (
-            select(managers_t.c.team, m.c.attainment)
-            .join(managers_t, managers_t.c.id == m.c.manager_id)
+            select(who.c.team, m.c.attainment)
+            .join(who, who.c.id == m.c.manager_id)
             .where(m.c.run_id == run.id, m.c.metric == "scorecard", m.c.attainment.is_not(None))
         )
         if ids is not None:

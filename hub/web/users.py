@@ -13,9 +13,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from hub.errors import ConfigError
+from hub.identity.tables import identity_members
+from hub.identity.views import unified_view
 from hub.store.tables import entity_tables
 from hub.web.tables import ROLES, web_users
 
@@ -49,10 +51,15 @@ def hash_password(password: str) -> str:
 
 
 def resolve_manager(conn: Connection, text: str) -> str:
-    """The hub id of a manager named by hub id, source id, employee number or e-mail."""
+    """The hub id of a manager named by hub id, source id, employee number or
+    e-mail: the unified manager's id when the records found are one person in
+    several sources (the id the rules' results and the dashboard use)."""
     m = entity_tables["managers"]
+    mm = identity_members
     rows = conn.execute(
-        select(m.c.id).where(
+        select(m.c.id, func.coalesce(mm.c.unified_id, m.c.id))
+        .outerjoin(mm, (mm.c.entity == "managers") & (mm.c.hub_id == m.c.id))
+        .where(
             (m.c.id == text)
             | (m.c.source_id == text)
             | (m.c.employee_number == text)
@@ -61,9 +68,10 @@ def resolve_manager(conn: Connection, text: str) -> str:
     ).all()
     if not rows:
         raise ConfigError(f"--manager {text}: no such manager in the store")
-    if len(rows) > 1:
-        raise ConfigError(f"--manager {text}: matches {len(rows)} managers; use the hub id")
-    return rows[0][0]
+    people = {unified for _, unified in rows}
+    if len(people) > 1:
+        raise ConfigError(f"--manager {text}: matches {len(people)} managers; use the hub id")
+    return people.pop()
 
 
 def _check_role(role: str, manager_id: str | None, team: str | None) -> None:
@@ -112,8 +120,9 @@ def add(
 
 
 def _team_of(conn: Connection, manager_id: str) -> str | None:
-    m = entity_tables["managers"]
-    return conn.execute(select(m.c.team).where(m.c.id == manager_id)).scalar()
+    """The manager's team as survived on the unified record (e.g. HR's)."""
+    v = unified_view("managers")
+    return conn.execute(select(v.c.team).where(v.c.id == manager_id)).scalar()
 
 
 def get(conn: Connection, username: str) -> User | None:

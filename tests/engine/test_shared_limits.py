@@ -51,6 +51,9 @@ def zoho_project(
 ) -> Project:
     import uuid
 
+    # A refresh token of its own: no token from an earlier test's fake (or from another
+    # test run sharing the Redis) is reused, and no one else's keys are touched.
+    refresh_token = fake.grant(f"1000.{uuid.uuid4().hex}")  # type: ignore[attr-defined]
     project = Project(root, store_url=store_url)
     lines = [f'store = "{project.store_url}"', 'timezone = "Asia/Shanghai"', ""]
     lines += [f'[engine]\nbroker = "{broker}"\nqueue = "hub-test-{uuid.uuid4().hex[:8]}"']
@@ -58,7 +61,9 @@ def zoho_project(
     for n in range(connections):
         lines.append(f"[connections.zoho_{n}]")
         lines.append('adapter = "zoho"')
-        for key, value in fake.settings(max_concurrency=IN_FLIGHT_LIMIT).items():  # type: ignore[attr-defined]
+        for key, value in fake.settings(
+            max_concurrency=IN_FLIGHT_LIMIT, refresh_token=refresh_token
+        ).items():  # type: ignore[attr-defined]
             lines.append(
                 f"{key} = {value!r}".replace("'", '"')
                 if isinstance(value, str)
@@ -76,11 +81,6 @@ def test_four_workers_share_one_token_and_one_in_flight_budget(
     workers: list[Workers],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hub.adapters.sharedstate import PREFIX, redis_client
-
-    shared = redis_client(redis_broker)
-    for key in shared.scan_iter(f"{PREFIX}*"):  # no token from an earlier test's fake
-        shared.delete(key)
     project = zoho_project(tmp_path / "zoho", fake_zoho, redis_broker, connections=4)
     pool = Workers(project)
     workers.append(pool)

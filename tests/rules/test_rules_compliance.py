@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal as D
 
-from hub.rules.testing import RuleTestbed, activity, customer, manager, order
+from hub.rules.testing import RuleTestbed, activity, contact, customer, manager, order
 
 PHONE = "13812345678"
 MASKED = "138****5678"
@@ -159,6 +159,49 @@ def test_duplicates_by_normalised_phone_and_credit_code(bed: RuleTestbed) -> Non
     assert c1["message"] == "same phone as crm:C2"
     assert c1["evidence"]["matches"] == [{"match": "phone", "same_as": ["crm:C2"], "phone": MASKED}]
     assert bed.finding("duplicates", "C4")["message"] == "same credit_code as crm:C3"
+    assert_masked(bed)
+
+
+def test_duplicates_by_the_contacts_mobiles_and_emails(bed: RuleTestbed) -> None:
+    """Two customers whose contacts are the same person: the same mobile in two
+    spellings, or the same e-mail in two cases. A customer's own contacts sharing a
+    mobile say nothing; a deleted contact no longer counts."""
+    bed.add(
+        manager("M1"),
+        customer("C1", "M1", name="上海甲贸易有限公司"),
+        customer("C2", "M1", name="甲贸易（上海）", source="zoho"),
+        customer("C3", "M1", name="北京乙科技有限公司"),
+        customer("C4", "M1", name="深圳丙实业有限公司"),
+        customer("C5", "M1", name="没有联系人的客户"),
+        customer("C6", "M1", name="广州丁商行"),
+        customer("C7", "M1", name="杭州戊商行"),
+        contact("P1", "C1", mobile="138 1234 5678"),
+        contact("P2", "C2", source="zoho", mobile=f"+86-{PHONE}"),
+        contact("P3", "C3", email="Buyer@Yi.example"),
+        contact("P4", "C4", email="buyer@yi.example "),
+        contact("P5", "C6", mobile="13900001111"),
+        contact("P6", "C6", mobile="13900001111"),  # two records of one person at C6
+        contact("P7", "C7", mobile="13700002222"),
+        contact("P8", "C6", mobile="13700002222"),
+    )
+    bed.delete("contacts", "P8")
+    bed.configure({"duplicates": {"keys": ["contact_mobile", "contact_email"]}})
+    bed.run("2026-Q3")
+    assert status_of(bed, "duplicates") == {
+        "C1": "violation",
+        "C2": "violation",
+        "C3": "violation",
+        "C4": "violation",
+        "C5": "not_evaluated",
+        "C6": "pass",
+        "C7": "pass",
+    }
+    assert bed.finding("duplicates", "C1")["message"] == "same contact_mobile as zoho:C2"
+    assert bed.finding("duplicates", "C1")["evidence"]["matches"] == [
+        {"match": "contact_mobile", "same_as": ["zoho:C2"]}
+    ]
+    assert bed.finding("duplicates", "C4")["message"] == "same contact_email as crm:C3"
+    assert "yi.example" not in stored_text(bed).lower()
     assert_masked(bed)
 
 

@@ -6,7 +6,11 @@ every source, and equal keys are grouped:
 - phone: separators dropped, a +86 / 0086 prefix removed;
 - credit_code: the unified social credit code, upper case, no spaces;
 - email: lower case;
-- name: lower case without spaces, brackets, dots and dashes.
+- name: lower case without spaces, brackets, dots and dashes;
+- contact_mobile, contact_email: the mobiles and e-mails of the customer's
+  live contacts, normalised as phone and email (two customers whose buyer
+  is the same person). Not on by default: one bookkeeper often serves
+  several small companies.
 
 Every customer in a group of two or more is a violation naming the others;
 a customer with none of the configured keys cannot be compared.
@@ -30,8 +34,10 @@ from hub.rules.context import RuleContext
 from hub.rules.results import Finding, Status
 from hub.rules.spec import Kind, RuleSpec, Stage
 
-Key = Literal["phone", "credit_code", "email", "name"]
+Key = Literal["phone", "credit_code", "email", "name", "contact_mobile", "contact_email"]
 MAX_LISTED = 10
+CONTACT_KEYS = {"contact_mobile": "mobile", "contact_email": "email"}
+"""Keys read from the customer's contacts: key -> contact field."""
 
 
 class DuplicatesParams(ComplianceParams):
@@ -45,8 +51,10 @@ def _strip(column: ColumnElement[Any], characters: str) -> ColumnElement[Any]:
 
 
 def normalised(key: str, c: Any) -> ColumnElement[Any]:
-    if key == "phone":
-        x = _strip(func.trim(c.c.phone), " -+().\u3000")
+    """The key's normalised value, in SQL (`c`: the customers, or the contacts for
+    the contact keys)."""
+    if key in ("phone", "contact_mobile"):
+        x = _strip(func.trim(c.c.phone if key == "phone" else c.c.mobile), " -+().\u3000")
         x = case(
             (and_(func.length(x) == 15, func.substr(x, 1, 4) == "0086"), func.substr(x, 5)),
             (and_(func.length(x) == 13, func.substr(x, 1, 2) == "86"), func.substr(x, 3)),
@@ -54,7 +62,7 @@ def normalised(key: str, c: Any) -> ColumnElement[Any]:
         )
     elif key == "credit_code":
         x = func.upper(_strip(func.trim(c.c.credit_code), " -"))
-    elif key == "email":
+    elif key in ("email", "contact_email"):
         x = func.lower(func.trim(c.c.email))
     else:
         x = func.lower(_strip(func.trim(c.c.name), " \u3000()（）.,，·-_"))
@@ -65,31 +73,31 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
     q = ctx.query
     c = q.table("customers")
     keys = list(params.keys)
+    own = [k for k in keys if k not in CONTACT_KEYS]
     # one pass: the database normalises every key, grouping equal keys is a dict away
     rows = list(
         q.rows(
-            select(c.c.id, c.c.source, c.c.source_id, c.c.phone, *(normalised(k, c) for k in keys))
+            select(c.c.id, c.c.source, c.c.source_id, c.c.phone, *(normalised(k, c) for k in own))
             .where(q.live(c))
             .order_by(c.c.source, c.c.source_id)
         )
     )
     position = {row.id: i for i, row in enumerate(rows)}
+    values = _values(q, keys, own, rows, position)
     undecided: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for a, b, score in q.undecided("customers"):
         if a in position and b in position:
             undecided[position[a]].append((position[b], score))
             undecided[position[b]].append((position[a], score))
     groups: list[dict[str, list[int]]] = [defaultdict(list) for _ in keys]
-    for i, row in enumerate(rows):
+    for i in range(len(rows)):
         for j, by_value in enumerate(groups):
-            value = row[4 + j]
-            if value is not None:
+            for value in values[j][i]:
                 by_value[value].append(i)
     for i, row in enumerate(rows):
         found: list[dict[str, Any]] = []
         for j, key in enumerate(keys):
-            value = row[4 + j]
-            members = groups[j].get(value, ()) if value is not None else ()
+            members = sorted({m for v in values[j][i] for m in groups[j][v]})
             if len(members) < 2:
                 continue
             others = [ref(rows[m]) for m in members if m != i]
@@ -125,7 +133,7 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
                 if unsure
                 else "merge the duplicates in the CRM, keeping one owner",
             )
-        elif all(row[4 + j] is None for j in range(len(keys))):
+        elif not any(values[j][i] for j in range(len(keys))):
             yield Finding(
                 "customer",
                 row.id,
@@ -139,13 +147,38 @@ def evaluate(ctx: RuleContext, params: DuplicatesParams) -> Iterator[Finding]:
             yield Finding("customer", row.id, Status.passed, "no duplicate found", ref(row))
 
 
+def _values(
+    q: Any, keys: list[str], own: list[str], rows: list[Any], position: dict[str, int]
+) -> list[list[tuple[str, ...]]]:
+    """Key -> customer position -> its normalised values: at most one of its own
+    fields, any number from its contacts (one query per contact key)."""
+    out: list[list[tuple[str, ...]]] = []
+    for key in keys:
+        if key not in CONTACT_KEYS:
+            j = 4 + own.index(key)
+            out.append([(row[j],) if row[j] is not None else () for row in rows])
+            continue
+        t = q.table("contacts")
+        found: list[set[str]] = [set() for _ in rows]
+        value = normalised(key, t)
+        statement = select(t.c.customer_id, value).where(
+            q.live(t), t.c.customer_id.is_not(None), value.is_not(None)
+        )
+        for customer_id, normal in q.rows(statement):
+            if customer_id in position:
+                found[position[customer_id]].add(normal)
+        out.append([tuple(sorted(v)) for v in found])
+    return out
+
+
 SPEC = RuleSpec(
     id="duplicates",
     version="2",
     kind=Kind.compliance,
     stage=Stage.compliance,
     params=DuplicatesParams,
-    reads=("customers",),
+    reads=("customers", "contacts"),
     evaluate=evaluate,
-    summary="duplicate customers by normalised phone, credit code, e-mail or name",
+    summary="duplicate customers by normalised phone, credit code, e-mail, name or their "
+    "contacts' mobiles and e-mails",
 )

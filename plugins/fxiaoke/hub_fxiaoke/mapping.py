@@ -15,6 +15,7 @@ reject with the record's id, so one bad record never stops a sync.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
@@ -150,6 +151,14 @@ def number(raw: Mapping[str, Any], field: str) -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise MappingError(field, "not a number: a yes/no value")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        # a JSON number: the text parser would refuse `1e-05`, which is how
+        # Python prints some of them; the shortest round trip is exact.
+        if not math.isfinite(value):
+            raise MappingError(field, f"not a number: {value!r}")
+        return Decimal(repr(value))
     try:
         return parsing.decimal(str(value))
     except ValueError as exc:

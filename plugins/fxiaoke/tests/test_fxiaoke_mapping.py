@@ -210,6 +210,30 @@ def test_order_amount_string_becomes_an_exact_decimal() -> None:
     assert period_of(local_day, "quarter").label == "2026-Q3"
 
 
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [(116213.63, "116213.63"), (5, "5"), (20000000.0, "20000000.0")],
+)
+def test_amounts_sent_as_json_numbers_are_exact(amount: Any, expected: str) -> None:
+    raw = {"_id": "o3", "owner": ["1"], "order_amount": amount, "create_time": ms(2026, 1, 1)}
+    (order,) = activity_mapper("SalesOrderObj").map(raw)
+    assert order.amount == Decimal(expected)
+
+
+def test_a_json_number_printed_with_an_exponent_is_read_as_a_number() -> None:
+    """Python prints 1e16 as `1e+16`, which the strict text parser refuses as
+    "not a number"; read as the number it is, it meets the amount's own limit."""
+    raw = {"_id": "o5", "owner": ["1"], "order_amount": 1e16, "create_time": ms(2026, 1, 1)}
+    with pytest.raises(MappingError, match=r"amount: .*14 digits before the decimal point"):
+        activity_mapper("SalesOrderObj").map(raw)
+
+
+def test_a_json_number_that_is_not_finite_is_rejected_naming_the_field() -> None:
+    raw = {"_id": "o4", "owner": ["1"], "order_amount": float("nan"), "create_time": ms(2026, 1, 1)}
+    with pytest.raises(MappingError, match="order_amount: not a number: nan"):
+        activity_mapper("SalesOrderObj").map(raw)
+
+
 def test_a_payment_just_after_local_midnight_is_in_the_next_quarter() -> None:
     raw = {
         "_id": "p1",

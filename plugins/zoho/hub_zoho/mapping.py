@@ -14,6 +14,7 @@ record id and the field.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -164,6 +165,10 @@ class _Row:
             raise FieldError(name, "not a number: a yes/no value")
         if isinstance(value, int | Decimal):
             return Decimal(value)
+        if isinstance(value, float):  # a JSON number read without parse_float
+            if not math.isfinite(value):
+                raise FieldError(name, f"not a number: {value!r}")
+            return Decimal(repr(value))  # shortest round trip: 1e-05, not 1.0000000000000001e-05
         try:
             return parsing.decimal(str(value))
         except (ValueError, InvalidOperation) as exc:

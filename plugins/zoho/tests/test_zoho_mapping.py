@@ -207,6 +207,15 @@ def test_won_deal_is_an_order_with_exact_amount_and_currency() -> None:
     assert order.subject == "Big order"
 
 
+def test_an_amount_given_as_a_float_is_read_exactly_and_nan_is_refused() -> None:
+    """The client reads JSON numbers as Decimal; a float (another reader, a test
+    double) is taken by its shortest repr, and a non-number is a reject naming it."""
+    assert one(mapper().page("Deals", [deal(Amount=116213.63)])).amount == Decimal("116213.63")
+    result = mapper().page("Deals", [deal(Amount=float("nan"))])
+    assert not result.records
+    assert "Amount: not a number: nan" in result.rejects[0].reason
+
+
 def test_single_currency_org_takes_the_configured_currency() -> None:
     raw = deal(Currency=None)
     assert one(mapper(currency="EUR").page("Deals", [raw])).currency == "EUR"

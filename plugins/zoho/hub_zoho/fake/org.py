@@ -45,7 +45,8 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str]]] = {
         *[("Phone", "phone"), ("Mobile", "phone"), ("Title", "text"), ("Department", "text")],
         *[("Account_Name", "lookup"), ("Lead_Source", "picklist"), ("Email_Opt_Out", "boolean")],
         *[("Mailing_City", "text"), ("Mailing_State", "text"), ("Mailing_Country", "text")],
-        ("Date_of_Birth", "date"),
+        *[("Salutation", "picklist"), ("Secondary_Email", "email"), ("Home_Phone", "phone")],
+        *[("Reporting_To", "lookup"), ("Date_of_Birth", "date")],
     ],
     "Calls": [
         *[("Subject", "text"), ("Call_Type", "picklist"), ("Call_Status", "picklist")],
