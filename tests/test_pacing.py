@@ -31,6 +31,22 @@ def test_a_throttle_halves_the_limit_once_per_round() -> None:
     assert limit.value == 2
 
 
+def test_a_throttle_below_the_limit_cuts_from_what_was_in_use() -> None:
+    """100 calls per window allowed, the vendor refused the 40th: it allows at most 39,
+    so halving 100 (to 50, still above) would only be refused again."""
+    limit = AdaptiveLimit(100)
+    assert limit.on_throttle(limit.ticket, seen=40) is True
+    assert limit.value == 20
+    assert limit.on_throttle(limit.ticket, seen=500) is True  # never above the limit itself
+    assert limit.value == 10
+    for _ in range(8 * sum(range(10, 19))):  # 10 -> 19 at the normal pace
+        limit.on_success()
+    assert limit.value == 19
+    for _ in range(8 * 19 * NEAR_THROTTLE_SLOWDOWN - 1):  # back to where it was throttled: slow
+        limit.on_success()
+    assert limit.value == 19
+
+
 def test_the_limit_never_goes_below_its_floor() -> None:
     limit = AdaptiveLimit(4, floor=1)
     for _ in range(10):

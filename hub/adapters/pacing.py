@@ -134,17 +134,22 @@ class AdaptiveLimit:
         with self._cond:
             return self._round
 
-    def on_throttle(self, ticket: int | None = None) -> bool:
+    def on_throttle(self, ticket: int | None = None, seen: float | None = None) -> bool:
         """A throttled answer (429, a vendor's "too many calls"). Cuts the limit unless
-        the request was sent before the last cut. True if it cut."""
+        the request was sent before the last cut. True if it cut.
+
+        `seen`: how many were in use when the throttled request was sent (calls in a
+        rate window), if fewer than the limit: the vendor allows fewer than that, so
+        the cut starts from it, not from a limit the vendor never saw reached."""
         with self._cond:
             self.throttles += 1
             self._streak = 0
             if ticket is not None and ticket < self._round:
                 return False
             before = int(self._limit)
-            self._throttled_at = self._limit
-            self._limit = self._clamp(self._limit * self.decrease)
+            level = self._limit if seen is None else min(self._limit, float(seen))
+            self._throttled_at = level
+            self._limit = self._clamp(level * self.decrease)
             self._round += 1
             self.cuts += 1
             after = int(self._limit)
@@ -171,9 +176,11 @@ class AdaptiveLimit:
             if int(self._limit) != before:
                 self._cond.notify_all()
 
-    def load(self) -> None:
-        """Start from the value an earlier run settled on, if one was saved."""
-        saved = self._memory.load(self._key)
+    def load(self, memory: LimitMemory | None = None) -> None:
+        """Start from the value an earlier run settled on, if one was saved (in
+        `memory`, or the one given at creation: a limit shared by the clients of
+        one process serves several projects, each with its own memory)."""
+        saved = (memory or self._memory).load(self._key)
         if not saved or "limit" not in saved:
             return
         with self._cond:
@@ -190,12 +197,13 @@ class AdaptiveLimit:
                 int(self.configured),
             )
 
-    def save(self) -> None:
-        """Remember the value reached for the next run, and log it when it adapted."""
+    def save(self, memory: LimitMemory | None = None) -> None:
+        """Remember the value reached for the next run (in `memory`, or the one
+        given at creation), and log it when it adapted."""
         with self._cond:
             values = {"limit": self._limit, "throttled_at": self._throttled_at or 0.0}
             settled, throttles = int(self._limit), self.throttles
-        self._memory.save(self._key, values)
+        (memory or self._memory).save(self._key, values)
         if throttles:
             self._log.info(
                 "%s: settled on %d %s after %d throttled answers (configured %d)",

@@ -58,6 +58,7 @@ from hub.adapters.contract import (
     Stream,
     Tombstone,
 )
+from hub.adapters.pacing import limit_memory
 from hub.adapters.tokens import token_store
 from hub.errors import AuthError, ExitCode, HubError, SourceDataError
 from hub.model import Record
@@ -133,7 +134,10 @@ class FxiaokeAdapter(Adapter):
         """Objects are read side by side (each stream in its own thread): they
         share the client, so one token and one rate-limit window per interface."""
         self.client = FxiaokeClient(
-            config, logger=context.logger, tokens=token_store(context.config_dir, context.logger)
+            config,
+            logger=context.logger,
+            tokens=token_store(context.config_dir, context.logger),
+            limits=limit_memory(context.config_dir, context.logger),
         )
         self.currency = config.currency or context.base_currency
         self._departments: dict[str, str] | None = None

@@ -14,7 +14,8 @@ at a time (the hub's `TokenCache`) and at most 10 times a minute. A token
 refused mid-run (20016) is replaced once; refused again, the run stops with
 an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
 what stays here is Fxiaoke's own: the errorCode envelope, the two token
-flows and the per-interface pacing (`hub_fxiaoke.ratelimit`).
+flows and the per-interface pacing (`hub_fxiaoke.ratelimit`), which learns a
+tenant's tighter window from its 30004 answers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +34,7 @@ import httpx
 from hub import secrets
 from hub.adapters import sharedstate
 from hub.adapters.http import RetryPolicy, Transient, retry_after_seconds
+from hub.adapters.pacing import AdaptiveLimit, LimitMemory, NoLimitMemory
 from hub.adapters.tokens import NoTokenStore, Token, TokenCache, TokenStore, token_key
 from hub.errors import (
     AuthError,
@@ -42,8 +45,9 @@ from hub.errors import (
     SourceError,
 )
 from hub_fxiaoke import clock as clocks
+from hub_fxiaoke import ratelimit
 from hub_fxiaoke.errors import Action, classify
-from hub_fxiaoke.ratelimit import SlidingWindow
+from hub_fxiaoke.ratelimit import SlidingWindow, Windows
 from hub_fxiaoke.settings import FxiaokeSettings
 
 LEGACY_TOKEN_PATH = "/cgi/corpAccessToken/get/V2"
@@ -55,11 +59,18 @@ the last 600 s of the old one's 7200 s."""
 TOKEN_CALLS_PER_MINUTE = 10
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE_WINDOW = 20.0
-"""Fxiaoke counts `calls_per_20s` calls per interface in any 20 s."""
+"""Fxiaoke counts `calls_per_20s` calls per interface in any 20 s (documented;
+`rate_window_seconds` for a tenant counted otherwise)."""
+THROTTLE_CODES = frozenset({30004, 14001})
+"""Frequency and call-limit answers: they lower the pace, then are retried."""
 
 
 class TokenRefused(Exception):
     """A business call answered 20016: the token must be replaced."""
+
+
+class Throttled(Transient):
+    """30004 / 14001 on a business call: the tenant counts tighter than the pacing."""
 
 
 class FxiaokeRequestError(SourceDataError):
@@ -84,7 +95,11 @@ class FxiaokeClient:
         logger: logging.Logger | None = None,
         retry: RetryPolicy | None = None,
         tokens: TokenStore | None = None,
+        limits: LimitMemory | None = None,
+        windows: Windows | None = None,
     ) -> None:
+        """`limits` remembers the pace learned for the next run (`.hub/limits/`);
+        `windows` are the process's (another one only to play another program)."""
         self.settings = settings
         self.clock = clock or clocks.default
         self.log = logger or logging.getLogger("hub.adapters.fxiaoke")
@@ -109,6 +124,8 @@ class FxiaokeClient:
         )
         """The access token: reused until 600 s before expiry, by this run and
         the runs after it (`.hub/tokens/`), minted by one thread at a time."""
+        self._memory = limits or NoLimitMemory()
+        self._windows = windows or ratelimit.process_windows
         self._refused: HubError | None = None
         """Why the token call was refused, once it was: the credentials will not
         get better within this run, so threads waiting for a token give up
@@ -122,6 +139,10 @@ class FxiaokeClient:
         secrets.register([secret, code])
 
     def close(self) -> None:
+        """Remember the pace each interface settled on, for the next run."""
+        for window in list(self._limiters.values()):
+            if window.limit is not None:
+                window.limit.save(self._memory)
         self.http.close()
 
     @property
@@ -202,17 +223,44 @@ class FxiaokeClient:
     # -- one request, paced and retried --------------------------------------------------
 
     def limiter(self, path: str) -> SlidingWindow:
-        """The rate-limit window of one interface, shared by every thread."""
+        """The rate-limit window of one interface, shared by every thread and by
+        every client of the process for the same gateway and app (`hub check` and
+        a `hub sync` after it count in one window, as Fxiaoke counts them)."""
         with self._lock:
             if path not in self._limiters:
-                if path in TOKEN_PATHS:
-                    limiter = SlidingWindow(path, TOKEN_CALLS_PER_MINUTE, 60.0, self.clock)
-                else:
-                    limiter = SlidingWindow(
-                        path, self.settings.calls_per_20s, RATE_WINDOW, self.clock
-                    )
-                self._limiters[path] = limiter
+                s = self.settings
+                token_call = path in TOKEN_PATHS
+                calls = TOKEN_CALLS_PER_MINUTE if token_call else s.calls_per_20s
+                seconds = 60.0 if token_call else s.rate_window_seconds
+                key = token_key("fxiaoke-rate", s.base_url, s.app_id, path, f"{seconds:g}")
+                adaptive = None if token_call else self._adaptive_limit(path, key, calls, seconds)
+                self._limiters[path] = self._windows.get(
+                    key, path, calls, seconds, self.clock, adaptive
+                )
             return self._limiters[path]
+
+    def _adaptive_limit(
+        self, path: str, key: str, calls: int, seconds: float
+    ) -> Callable[[], AdaptiveLimit]:
+        """How a new window's number of calls adapts: halved by a throttled answer
+        (once per burst), one more after a long run of answered calls; it starts
+        where an earlier run settled. Never below a tenth of the configured calls:
+        another program's burst also answers 30004, and growing back from 1 call
+        per window would take hours."""
+
+        def make() -> AdaptiveLimit:
+            limit = AdaptiveLimit(
+                calls,
+                floor=max(1, calls // 10),
+                name=f"Fxiaoke {path}",
+                unit=f"calls per {seconds:g} s",
+                key=key,
+                log=self.log,
+            )
+            limit.load(self._memory)
+            return limit
+
+        return make
 
     def _send(
         self, path: str, body: dict[str, Any], headers: dict[str, str], retry: bool = True
@@ -233,14 +281,22 @@ class FxiaokeClient:
                     f"Fxiaoke {path}: not sent: {spent}; the sync stopped with its state saved "
                     "and the next run continues from here"
                 )
-        self.limiter(path).acquire()
+        window = self.limiter(path)
+        slot = window.acquire()
+        limit = window.limit
+        ticket = limit.ticket if limit is not None else 0  # the pace this call was sent at
         with self._lock:
             self.calls[path] = self.calls.get(path, 0) + 1
         try:
             response = self.http.post(
                 path, params={"thirdTraceId": str(uuid.uuid4())}, json=body, headers=headers
             )
-            return self._read_envelope(path, response)
+            answer = self._read_envelope(path, response)
+        except Throttled as exc:
+            if limit is not None:  # the tenant allows fewer than the window held
+                limit.on_throttle(ticket, seen=slot.in_window)
+            self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
+            raise
         except QuotaExhausted:
             if shared is not None:
                 shared.credits.exhaust(
@@ -254,6 +310,9 @@ class FxiaokeClient:
             # RetryPolicy has no hook to report a retry: say it here.
             self.log.warning("Fxiaoke %s: %s", path, secrets.redact(_describe(exc)))
             raise
+        if limit is not None:
+            limit.on_success()
+        return answer
 
     def _read_envelope(self, path: str, response: httpx.Response) -> dict[str, Any]:
         where = f"Fxiaoke {path}"
@@ -301,6 +360,8 @@ class FxiaokeClient:
             detail += f"; Fxiaoke said: {said}"
         detail = secrets.redact(detail)
         if action is Action.RETRY:
+            if code in THROTTLE_CODES and path not in TOKEN_PATHS:
+                raise Throttled(f"{meaning} ({detail})")
             raise Transient(f"{meaning} ({detail})")
         if action is Action.REFRESH:
             if path in TOKEN_PATHS:

@@ -17,7 +17,8 @@ loopback. It keeps what the reference documents (and says where it guesses):
   NHASANYOF; `NE` and friends are refused), multi-field `orders`,
   `fieldProjection`, `find_explicit_total_num`, custom objects only on the
   custom endpoint; `/cgi/crm/v2/object/list` names every object;
-- 100 calls per 20 s per interface (30004), a daily quota that resets at
+- 100 calls per 20 s per interface (30004; a tenant counted tighter sets
+  `calls_per_20s` or `window_seconds`), a daily quota that resets at
   00:00 Asia/Shanghai (30002), a tenant without quota (30003), an app the
   enterprise has not authorised (20022);
 - invalidated records (作废: `life_status` invalid, `is_deleted` true) are
@@ -181,6 +182,7 @@ class FakeFxiaoke:
         ea: str = DEMO_EA,
         latency: float = 0.0,
         calls_per_20s: int = 100,
+        window_seconds: float = 20.0,
         daily_quota: int | None = None,
         list_invalid: bool = False,
     ) -> None:
@@ -189,6 +191,8 @@ class FakeFxiaoke:
         self.corp_id, self.ea = corp_id, ea
         self.latency = latency
         self.calls_per_20s = calls_per_20s
+        self.window_seconds = window_seconds
+        """The window `calls_per_20s` are counted in (documented: 20 s)."""
         self.daily_quota = daily_quota
         self.quota_bought = True
         self.app_authorised = True
@@ -384,12 +388,12 @@ class FakeFxiaoke:
         used = self._daily.get(today, 0)
         if self.daily_quota is not None and used >= self.daily_quota:
             raise FakeError(30002, "daily call quota exhausted")
+        self._daily[today] = used + 1  # a call refused with 30004 counts too (issue 16.9)
         window = self._windows.setdefault(path, [])  # arrival times, in order
-        del window[: bisect.bisect_right(window, arrived - 20)]
+        del window[: bisect.bisect_right(window, arrived - self.window_seconds)]
         if len(window) >= self.calls_per_20s:
             raise FakeError(30004, "call frequency exceeds the limit")
         bisect.insort(window, arrived)
-        self._daily[today] = used + 1
         return auth
 
     def _authenticate(self, request: httpx.Request, payload: dict[str, Any]) -> _Auth:

@@ -275,8 +275,15 @@ class FxiaokeSettings(_Strict):
     currency: str | None = Field(default=None, pattern=_CURRENCY)
     """Currency of amounts (default: the hub's base currency)."""
     timeout_seconds: float = Field(default=30.0, gt=0)
-    calls_per_20s: int = Field(default=100, ge=1)
-    """Per-interface rate limit (documented: 100 calls / 20 s; more with 独立库)."""
+    calls_per_20s: int = Field(default=100, ge=1, le=100_000, strict=True)
+    """Per-interface rate limit (documented: 100 calls / 20 s; more with 独立库):
+    the most calls in any `rate_window_seconds`; fewer while the tenant answers
+    30004 (learned, and remembered for the next run)."""
+    rate_window_seconds: float = Field(
+        default=20.0, ge=1, le=3600, strict=True, allow_inf_nan=False
+    )
+    """The window Fxiaoke counts `calls_per_20s` calls in (documented: 20 s), for
+    a tenant counted over a longer one."""
     concurrent_streams: bool = True
     """Read all objects at the same time, within the same per-interface limit
     (false: one after another)."""

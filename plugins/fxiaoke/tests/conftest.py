@@ -24,7 +24,7 @@ import pytest
 from hub_fxiaoke import clock as clocks
 from hub_fxiaoke.clock import VirtualClock
 from hub_fxiaoke.fake import DemoSizes, FakeFxiaoke, populate
-from hub_fxiaoke.ratelimit import SlidingWindow
+from hub_fxiaoke.ratelimit import SlidingWindow, Slot
 from hub_fxiaoke.testing import HOST, mount
 
 from hub import secrets
@@ -68,10 +68,10 @@ def sends(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[float]]:
     log: dict[str, list[float]] = defaultdict(list)
     acquire = SlidingWindow.acquire
 
-    def recorded(self: SlidingWindow) -> float:
-        moment = acquire(self)
-        log[self.name].append(moment)
-        return moment
+    def recorded(self: SlidingWindow) -> Slot:
+        slot = acquire(self)
+        log[self.name].append(slot.moment)
+        return slot
 
     monkeypatch.setattr(SlidingWindow, "acquire", recorded)
     return log

@@ -160,6 +160,7 @@ def test_per_interface_rate_limit_and_daily_quota(
 ) -> None:
     answers = [code(raw.query(limit=1)) for _ in range(101)]
     assert answers[:100] == [0] * 100 and answers[100] == 30004
+    assert fake.used_today() == 101  # the refused call counts against the day's quota too
     assert code(raw.post("/cgi/department/list", {})) == 0  # another interface, another count
     vclock.advance(20)
     assert code(raw.query(limit=1)) == 0
@@ -172,6 +173,17 @@ def test_per_interface_rate_limit_and_daily_quota(
     assert code(raw.query(limit=1)) == 0
     fake.quota_bought = False
     assert code(raw.query(limit=1)) == 30003
+
+
+def test_a_tenant_can_count_its_calls_over_a_longer_window(
+    raw: Raw, fake: FakeFxiaoke, vclock: VirtualClock
+) -> None:
+    fake.calls_per_20s, fake.window_seconds = 50, 60
+    assert [code(raw.query(limit=1)) for _ in range(51)][-2:] == [0, 30004]
+    vclock.advance(30)
+    assert code(raw.query(limit=1)) == 30004  # 20 s would have passed; 60 s have not
+    vclock.advance(30)
+    assert code(raw.query(limit=1)) == 0
 
 
 def test_offset_paging_skips_a_row_when_a_record_is_deleted_between_pages(
