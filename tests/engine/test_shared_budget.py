@@ -370,3 +370,34 @@ def test_fxiaoke_workers_share_one_rate_window(backend: tuple[str, str]) -> None
     finally:
         sharedstate.use(None)
         close()
+
+
+def test_a_zoho_slot_outlives_the_slowest_request(tmp_path: Path) -> None:
+    """A slot is taken back from a process that seems dead once its lease ends: with
+    `timeout_seconds = 300` a request may take 3 × 300 s (connect, send, read), so the
+    lease must be longer, or a live request's slot would be given to another."""
+    from hub_zoho.client import ZohoClient
+    from hub_zoho.settings import ZohoSettings
+
+    from hub.engine.tables import shared_slots
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    sharedstate.use(lambda: StoreShared(store))
+    try:
+        settings = ZohoSettings.model_validate(
+            {
+                "client_id": "1000.X",
+                "client_secret": "s3cret",
+                "refresh_token": "r3fresh",
+                "timeout_seconds": 300,
+            }
+        )
+        client = ZohoClient(settings, logging.getLogger("test"))
+        with client.limit.slot(), store.read() as conn:
+            (until,) = conn.execute(select(shared_slots.c.lease_until)).one()
+        client.close()
+        assert until - time.time() > 900
+    finally:
+        sharedstate.use(None)
+        store.dispose()
