@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from hub.masking import mask_name
 from hub.reports.output import Report, Section
@@ -66,7 +66,13 @@ def build(
     wanted = statuses or ["violation", "warning", "not_evaluated"]
     # (rule, status, id): the order of the (run_id, rule, status) index, so a --limit
     # (the dashboard's first page) reads only the rows it keeps, without a sort
-    order = (f.c.rule, f.c.status, f.c.id)
+    order: tuple[Any, ...] = (f.c.rule, f.c.status, f.c.id)
+    if managers is not None and source.conn.dialect.name == "sqlite":
+        # SQLite (no statistics) would walk the whole run in this order through the run
+        # index and skip other managers' rows (65 ms for one manager's first page);
+        # `rule || ''` cannot come from an index, so it takes (run_id, manager_id, …)
+        # and sorts just their ids (0.4 ms for a manager, 18 ms for a team of 50)
+        order = (f.c.rule.op("||")(literal("")), f.c.status, f.c.id)
     statement = select(f).where(*where, f.c.status.in_(wanted)).order_by(*order)
     if limit:
         # the ids first, then their rows: when a team's findings are found by subject and
