@@ -11,8 +11,9 @@ Every call is a JSON POST that answers HTTP 200; the outcome is in the body's
 Tokens live 7200 s and the endpoint hands out the same token for the first
 6600 s, so one is reused until 600 s before it expires, minted by one caller
 at a time (the hub's `TokenCache`) and at most 10 times a minute. A token
-refused mid-run (20016) is replaced once; refused again, the run stops with
-an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
+refused mid-run (20016) is replaced; a call tries at most `TOKEN_ATTEMPTS`
+tokens, and one its own thread minted that is refused at once stops the run
+with an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
 what stays here is Fxiaoke's own: the errorCode envelope, the two token
 flows and the per-interface pacing (`hub_fxiaoke.ratelimit`), which learns a
 tenant's tighter window from its 30004 answers.
