@@ -221,6 +221,9 @@ class InFlightLimit(AdaptiveLimit):
     in_flight = 0
     peak = 0
     """The most requests that were ever in flight at once."""
+    slot_lease_seconds: float | None = None
+    """How long a shared slot may be held before it counts as a dead process's
+    (default `sharedstate.SLOT_LEASE_SECONDS`): set it above the longest request."""
 
     def acquire(self) -> int:
         """Wait for a free slot; returns the ticket to pass to `on_throttle`.
@@ -234,7 +237,7 @@ class InFlightLimit(AdaptiveLimit):
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             ticket, limit = self._round, int(self._limit)
-        shared = _shared_slots(self._key)
+        shared = _shared_slots(self._key, self.slot_lease_seconds)
         if shared is not None:
             try:
                 holder = sharedstate.acquire(shared, limit)
@@ -246,7 +249,7 @@ class InFlightLimit(AdaptiveLimit):
         return ticket
 
     def release(self) -> None:
-        shared = _shared_slots(self._key)
+        shared = _shared_slots(self._key, self.slot_lease_seconds)
         if shared is not None:
             with self._cond:
                 holder = self._shared_holders.pop() if self._shared_holders else None
@@ -275,7 +278,7 @@ class InFlightLimit(AdaptiveLimit):
             self.release()
 
 
-def _shared_slots(key: str) -> sharedstate.Slots | None:
+def _shared_slots(key: str, lease_seconds: float | None) -> sharedstate.Slots | None:
     """The installation-wide budget for `key`, when processes share one."""
     shared = sharedstate.current()
-    return shared.slots(key) if shared is not None else None
+    return shared.slots(key, lease_seconds) if shared is not None else None

@@ -12,7 +12,9 @@ therefore share one `SharedState`:
 - `slots(key)`: a counting semaphore across processes for `InFlightLimit`
   (`hub.adapters.pacing`): a request takes a slot of the whole installation's
   budget before it is sent and gives it back when the answer came. A slot is
-  a lease: one whose process died expires after `SLOT_LEASE_SECONDS`.
+  a lease: one whose process died expires after `SLOT_LEASE_SECONDS`. Taken
+  and kept for a window's length, slots are a sliding-window rate limit across
+  processes (Fxiaoke's calls per 20 s per interface).
 - `credits`: per org, what all processes know of its daily credits: spent
   until a moment (the vendor said so), or a balance the vendor reported, which
   every process's calls draw down. A process checks it before each call, so
@@ -90,7 +92,11 @@ class SharedState(Protocol):
     tokens: TokenStore
     credits: Credits
 
-    def slots(self, key: str) -> Slots: ...
+    def slots(self, key: str, lease_seconds: float | None = None) -> Slots:
+        """The slots of `key`; a slot not given back ends after `lease_seconds` (default
+        `SLOT_LEASE_SECONDS`). Taken and never given back, slots with a lease of one
+        rate-limit window count the calls sent in the last window, across processes."""
+        ...
 
 
 def acquire(slots: Slots, limit: int) -> str:
@@ -146,8 +152,8 @@ class RedisShared:
         self.tokens = RedisTokenStore(url, wait_seconds=MINT_LOCK_SECONDS)
         self.credits = RedisCredits(url)
 
-    def slots(self, key: str) -> RedisSlots:
-        return RedisSlots(self.url, key)
+    def slots(self, key: str, lease_seconds: float | None = None) -> RedisSlots:
+        return RedisSlots(self.url, key, lease_seconds or SLOT_LEASE_SECONDS)
 
 
 class RedisSlots:

@@ -56,8 +56,8 @@ class StoreShared:
         self.tokens = StoreTokenStore(store, mint_wait_seconds)
         self.credits = StoreCredits(store)
 
-    def slots(self, key: str) -> StoreSlots:
-        return StoreSlots(self.store, key, self.lease_seconds)
+    def slots(self, key: str, lease_seconds: float | None = None) -> StoreSlots:
+        return StoreSlots(self.store, key, lease_seconds or self.lease_seconds)
 
 
 class StoreTokenStore:

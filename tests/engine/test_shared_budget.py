@@ -314,8 +314,90 @@ def test_fxiaoke_workers_stop_before_spending_refused_calls(tmp_path: Path) -> N
             first.close()
             second.close()
         with store.read() as conn:
-            until = conn.execute(select(shared_budgets.c.exhausted_until)).scalar_one()
+            until = conn.execute(
+                select(shared_budgets.c.exhausted_until).where(
+                    shared_budgets.c.key == first.quota_key
+                )
+            ).scalar_one()
         assert until == pytest.approx(next_quota_reset(time.time()), abs=5)
+    finally:
+        sharedstate.use(None)
+        store.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"], indirect=True)
+def test_fxiaoke_workers_share_one_rate_window(backend: tuple[str, str]) -> None:
+    """Two worker processes pacing one tenant's interface each to its 5 calls per
+    2 s would send 10 in a window; through the shared window they send 5 together,
+    and the tenant refuses none (30004)."""
+    from hub_fxiaoke import ratelimit
+    from hub_fxiaoke.client import FxiaokeClient
+    from hub_fxiaoke.fake import DemoSizes, FakeFxiaoke, populate
+    from hub_fxiaoke.server import FakeServer
+    from hub_fxiaoke.settings import FxiaokeSettings
+
+    tenant = populate(
+        FakeFxiaoke(calls_per_20s=5, window_seconds=2.0), DemoSizes(accounts=5, managers=6)
+    )
+    state, close = open_shared(*backend)
+    sharedstate.use(lambda: state)
+    query = {"data": {"dataObjectApiName": "AccountObj", "search_query_info": {"limit": 10}}}
+    try:
+        with FakeServer(tenant) as server:
+            settings = FxiaokeSettings.model_validate(
+                {**tenant.settings(server.url), "calls_per_20s": 5, "rate_window_seconds": 2}
+            )
+            # two "processes": each client with its own windows, as each process has
+            clients = [FxiaokeClient(settings, windows=ratelimit.Windows()) for _ in range(2)]
+            path = "/cgi/crm/v2/data/query"
+
+            def work(client: FxiaokeClient) -> None:
+                for _ in range(6):
+                    client.post(path, query)
+
+            threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+            start = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            took = time.monotonic() - start
+            for client in clients:
+                client.close()
+        assert tenant.counters.answered.get(30004, 0) == 0
+        assert tenant.stats()["business_calls"] >= 12
+        assert took >= 4.0  # 12 calls at 5 per 2 s (+ margin) take two full windows
+    finally:
+        sharedstate.use(None)
+        close()
+
+
+def test_a_zoho_slot_outlives_the_slowest_request(tmp_path: Path) -> None:
+    """A slot is taken back from a process that seems dead once its lease ends: with
+    `timeout_seconds = 300` a request may take 3 × 300 s (connect, send, read), so the
+    lease must be longer, or a live request's slot would be given to another."""
+    from hub_zoho.client import ZohoClient
+    from hub_zoho.settings import ZohoSettings
+
+    from hub.engine.tables import shared_slots
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    sharedstate.use(lambda: StoreShared(store))
+    try:
+        settings = ZohoSettings.model_validate(
+            {
+                "client_id": "1000.X",
+                "client_secret": "s3cret",
+                "refresh_token": "r3fresh",
+                "timeout_seconds": 300,
+            }
+        )
+        client = ZohoClient(settings, logging.getLogger("test"))
+        with client.limit.slot(), store.read() as conn:
+            (until,) = conn.execute(select(shared_slots.c.lease_until)).one()
+        client.close()
+        assert until - time.time() > 900
     finally:
         sharedstate.use(None)
         store.dispose()

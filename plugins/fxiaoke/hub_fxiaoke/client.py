@@ -137,6 +137,8 @@ class FxiaokeClient:
         get better within this run, so threads waiting for a token give up
         at once instead of asking again."""
         self._limiters: dict[str, SlidingWindow] = {}
+        self._window_keys: dict[str, str] = {}
+        """Interface path -> the key of its window (a digest: no secret in it)."""
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
         """Requests sent per path (retries included), for tests and benchmarks."""
@@ -244,11 +246,23 @@ class FxiaokeClient:
                 calls = TOKEN_CALLS_PER_MINUTE if token_call else s.calls_per_20s
                 seconds = 60.0 if token_call else s.rate_window_seconds
                 key = token_key("fxiaoke-rate", s.base_url, s.app_id, path, f"{seconds:g}")
+                self._window_keys[path] = str(key)
                 adaptive = None if token_call else self._adaptive_limit(path, key, calls, seconds)
                 self._limiters[path] = self._windows.get(
                     key, path, calls, seconds, self.clock, adaptive
                 )
             return self._limiters[path]
+
+    def _take_shared_window(
+        self, shared: sharedstate.SharedState, path: str, window: SlidingWindow
+    ) -> None:
+        """Count the call in the interface's window across processes (the engine's
+        workers on several hosts share one tenant's 100 calls per 20 s): one slot per
+        call, kept for the window's length, so the slots held are the calls sent in
+        the last window; wait while they fill it."""
+        allowed = window.limit.value if window.limit is not None else window.calls
+        slots = shared.slots(f"fxiaoke-window:{self._window_keys[path]}", window.window)
+        sharedstate.acquire(slots, allowed)
 
     def _adaptive_limit(
         self, path: str, key: str, calls: int, seconds: float
@@ -295,6 +309,8 @@ class FxiaokeClient:
         window = self.limiter(path)
         slot = window.acquire()
         limit = window.limit
+        if shared is not None:
+            self._take_shared_window(shared, path, window)
         ticket = limit.ticket if limit is not None else 0  # the pace this call was sent at
         with self._lock:
             self.calls[path] = self.calls.get(path, 0) + 1

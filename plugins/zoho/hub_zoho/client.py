@@ -171,6 +171,11 @@ class ZohoClient:
         """Requests in flight, for the whole adapter: every stream, module and span
         thread sends through this one client. Held only while a request is on the
         wire, not while a retry waits. Zoho counts concurrency per org and app."""
+        # a shared slot outlives the slowest request (connect, send, read: one
+        # timeout each), so it is never taken for a dead worker's while in use
+        self.limit.slot_lease_seconds = max(
+            sharedstate.SLOT_LEASE_SECONDS, 3 * settings.timeout_seconds + 30
+        )
         self.limit.load()
         self.credits_key = token_key("zoho-credits", settings.token_server, settings.client_id)
         """The org's daily credits, as every worker of the installation knows them."""
