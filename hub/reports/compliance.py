@@ -31,9 +31,12 @@ def build(
     limit: int | None = None,
     severities: list[str] | None = None,
     subjects: Any = None,
+    managers: Any = None,
 ) -> Report:
-    """`subjects`: a select of hub ids (managers, customers) to keep, e.g. one
-    team's; `severities` like `statuses`. Both narrow the summary too."""
+    """`subjects`: a select of hub ids (managers, customers) to keep;
+    `managers`: a select of manager ids whose findings to keep (a team's: the
+    manager who owned the subject when the rules ran, `rule_findings.manager_id`);
+    `severities` like `statuses`. All narrow the summary too."""
     f = rule_findings
     run_id = source.run.id
     where = [f.c.run_id == run_id]
@@ -47,10 +50,14 @@ def build(
         # status); `run_id + 0` keeps that index out of the plan.
         where[0] = (f.c.run_id + 0) == run_id
         where.append(f.c.subject_id.in_(subjects))
+    if managers is not None:
+        where.append(f.c.manager_id.in_(managers))
     summary: dict[str, Counter[str]] = {}
     if subjects is None:
-        # a whole run: counted once when it was written
-        summary = finding_counts.per_rule(source.conn, run_id, rules=rules, severities=severities)
+        # a whole run or some managers' part of it: counted once when it was written
+        summary = finding_counts.per_rule(
+            source.conn, run_id, rules=rules, severities=severities, managers=managers
+        )
     else:
         for rule, status, count in source.conn.execute(
             select(f.c.rule, f.c.status, func.count()).where(*where).group_by(f.c.rule, f.c.status)

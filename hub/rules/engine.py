@@ -193,12 +193,12 @@ class RuleEngine:
             report = RunReport(
                 run_id, period.label, version, as_of, at, frozen.version if frozen else None, []
             )
-            writer = ResultWriter(conn, run_id)
             measures: list[tuple[str, Measurement]] = []
             earnings: list[tuple[str, Earning]] = []
             plan_periods: dict[str, set[str]] = defaultdict(set)
             memo: dict[Any, Any] = {}
             tables = None if by_connection else unified_views()
+            writer = ResultWriter(conn, run_id, tables)
             stage, seen_measures, seen_earnings = None, [], []
             for rule in rules:
                 if rule.spec.stage != stage:  # a rule sees what earlier stages produced

@@ -94,7 +94,19 @@ rule_findings = Table(
     Column("message", Text, nullable=False),
     Column("evidence", json_type(), nullable=False),
     Column("suggested_action", Text),
+    # who owned the subject when the rules ran (`hub.rules.finding_owners`); None: nobody
+    Column("manager_id", HUB_ID),
     Index("ix_rule_findings_run_id_rule_status", "run_id", "rule", "status"),
+    # one team's or one manager's findings of a run (the dashboard); with the id, its
+    # first page's ids come from the index alone
+    Index(
+        "ix_rule_findings_run_id_manager_id_rule_status",
+        "run_id",
+        "manager_id",
+        "rule",
+        "status",
+        "id",
+    ),
     # one team's or one manager's findings (the dashboard); covers its per-rule summary
     Index(
         "ix_rule_findings_subject_id_run_id_rule_status", "subject_id", "run_id", "rule", "status"
@@ -107,6 +119,18 @@ rule_finding_counts = Table(
     # findings per (rule, status, severity) of a run, written with the run: the dashboard's
     # per-rule summary of a whole run without counting its hundreds of thousands of rows
     Column("run_id", Integer, ForeignKey("rule_runs.id"), primary_key=True),
+    Column("rule", RULE_NAME, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("severity", String(16), primary_key=True),
+    Column("findings", Integer, nullable=False),
+)
+
+rule_finding_manager_counts = Table(
+    "rule_finding_manager_counts",
+    metadata,
+    # the same per manager (findings with one): a lead's summary sums the team's rows
+    Column("run_id", Integer, ForeignKey("rule_runs.id"), primary_key=True),
+    Column("manager_id", HUB_ID, primary_key=True),
     Column("rule", RULE_NAME, primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("severity", String(16), primary_key=True),

@@ -15,10 +15,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import Connection, FromClause, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.masking import mask_text, mask_value
+from hub.rules import finding_owners
 from hub.rules.config import ConfiguredRule
 from hub.rules.money import round_money, round_ratio
 from hub.rules.results import Award, Earning, Finding, Measurement, Result, Severity, Status
@@ -133,13 +134,19 @@ _FINDING_COLUMNS = [
     "message",
     "evidence",
     "suggested_action",
+    "manager_id",
 ]
 
 
 class ResultWriter:
-    def __init__(self, conn: Connection, run_id: int) -> None:
+    def __init__(
+        self, conn: Connection, run_id: int, tables: dict[str, FromClause] | None = None
+    ) -> None:
+        """`tables`: what the run reads (the unified views, or None for the
+        entity tables), so a finding's manager is the one the run saw."""
         self.conn = conn
         self.run_id = run_id
+        self.tables = tables
         self.mask = Masker()
         self._pending: dict[Table, list[dict[str, Any]]] = {}
         self._findings: list[tuple[Any, ...]] = []
@@ -183,7 +190,12 @@ class ResultWriter:
 
     def _flush_findings(self) -> None:
         if self._findings:
-            self.conn.exec_driver_sql(self._findings_sql, self._findings)
+            # subject type and id are at 4 and 5; the manager is looked up once per batch
+            owners = finding_owners.resolve(
+                self.conn, {(f[4], f[5]) for f in self._findings}, self.tables
+            )
+            rows = [(*f, owners.get((f[4], f[5]))) for f in self._findings]
+            self.conn.exec_driver_sql(self._findings_sql, rows)
             self._findings = []
 
     # -- one row per kind -------------------------------------------------------------

@@ -83,15 +83,7 @@ class Scope:
             reached = select(managers_t.c.id.label("id")).where(
                 managers_t.c.id == (self.user.manager_id or "")
             )
-        m = identity_members
-        anchors = select(func.coalesce(m.c.unified_id, m.c.hub_id).label("id")).where(
-            m.c.entity == "managers", m.c.hub_id.in_(reached)
-        )
-        members = select(m.c.hub_id.label("id")).where(
-            m.c.entity == "managers", m.c.unified_id.in_(anchors)
-        )
-        ids = union(reached, anchors, members).subquery("reached_managers")
-        return select(ids.c.id)
+        return with_members(reached)
 
     def reaches(self, manager_id: str | None, team: str | None) -> bool:
         if self.user.role == "admin":
@@ -100,12 +92,19 @@ class Scope:
             return team is not None and team == self.user.team
         return manager_id is not None and manager_id == self.user.manager_id
 
-    def subjects(self) -> Any:
-        """Hub ids of the managers and customers this viewer reaches (None: all)."""
-        ids = self.manager_ids()
-        if ids is None:
-            return None
-        return ids.union(select(customers_t.c.id).where(customers_t.c.owner_id.in_(ids)))
+
+def with_members(reached: Any) -> Any:
+    """A select of manager ids (labelled `id`) with every record of the same unified
+    manager: its anchor (the id a unified run keeps results under) and its members."""
+    m = identity_members
+    anchors = select(func.coalesce(m.c.unified_id, m.c.hub_id).label("id")).where(
+        m.c.entity == "managers", m.c.hub_id.in_(reached)
+    )
+    members = select(m.c.hub_id.label("id")).where(
+        m.c.entity == "managers", m.c.unified_id.in_(anchors)
+    )
+    ids = union(reached, anchors, members).subquery("reached_managers")
+    return select(ids.c.id)
 
 
 # -- periods ------------------------------------------------------------------------------
@@ -241,9 +240,8 @@ def manager_page(
     found = compliance.build(
         source,
         statuses=["violation", "warning", "not_evaluated"],
-        subjects=select(managers_t.c.id)
-        .where(managers_t.c.id == row.id)
-        .union(select(customers_t.c.id).where(customers_t.c.owner_id == row.id)),
+        # theirs: about subjects they owned when the rules ran
+        managers=with_members(select(managers_t.c.id.label("id")).where(managers_t.c.id == row.id)),
         limit=100,
     )
     return {
@@ -464,7 +462,8 @@ def findings(
     ) or sorted((source.run.rules or {}).keys())
     if rule and rule not in (source.run.rules or {}):
         raise BadInput(f"rule {rule!r}: not among this period's rules ({', '.join(known_rules)})")
-    subjects = scope.subjects()
+    # a finding is its manager's: who owned the subject when the rules ran
+    managers = scope.manager_ids()
     narrowed = None
     if manager:
         row = find_manager(conn, manager)
@@ -480,14 +479,15 @@ def findings(
         if not narrowed:
             raise NotFound(f"no team {team!r} in the store")
     if narrowed is not None:
-        ids = select(managers_t.c.id).where(managers_t.c.id.in_(narrowed))
-        subjects = ids.union(select(customers_t.c.id).where(customers_t.c.owner_id.in_(ids)))
+        managers = with_members(
+            select(managers_t.c.id.label("id")).where(managers_t.c.id.in_(narrowed))
+        )
     report = compliance.build(
         source,
         statuses=[status] if status else None,
         rules=[rule] if rule else None,
         severities=[severity] if severity else None,
-        subjects=subjects,
+        managers=managers,
         limit=limit,
     )
     teams = sorted(
