@@ -26,6 +26,12 @@ TOKEN_CACHE_ENV = "HUB_TOKEN_CACHE"
 _OFF = {"off", "0", "false", "no", "none"}
 
 
+MINT_WAIT_ROUNDS = 3
+"""A waiter gives up on the mint lock after this many lock lifetimes. A minter that
+died lets its lock expire after one; then one waiter takes it and mints while the
+others keep waiting, so one death costs one more mint, not one per waiter."""
+
+
 def is_off(setting: str) -> bool:
     """Whether a `$HUB_TOKEN_CACHE` value turns the cache off."""
     return setting.strip().lower() in _OFF
@@ -135,8 +141,9 @@ class FileTokenStore:
 
 class RedisTokenStore:
     """Access tokens in Redis for every process of an installation, expiring with the
-    token; while one process mints, the others wait for its token (up to `wait_seconds`:
-    a process that died or failed minting lets them mint). See `hub.adapters.sharedstate`."""
+    token; while one process mints, the others wait for its token (the mint lock ends
+    after `wait_seconds`: a process that died or failed minting lets the next one take
+    it). See `hub.adapters.sharedstate`."""
 
     def __init__(self, url: str, wait_seconds: float = 20.0) -> None:
         self.redis = redis_client(url)
@@ -166,7 +173,7 @@ class RedisTokenStore:
         """The shared token; None means "mint it" (this process then holds the mint lock).
         While another process mints, wait for its token."""
         token_name, lock_name = self._keys(key)
-        deadline = time.monotonic() + self.wait_seconds
+        deadline = time.monotonic() + MINT_WAIT_ROUNDS * self.wait_seconds
         waited = False
         while True:
             token = self._read(token_name)
@@ -178,7 +185,7 @@ class RedisTokenStore:
                 self._minting.add(key)
                 return None
             if time.monotonic() > deadline:
-                return None  # the minting process died or failed: mint here
+                return None  # minting processes kept dying or failing: mint here
             waited = True
             time.sleep(0.05)
 

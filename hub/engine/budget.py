@@ -29,6 +29,7 @@ from hub.adapters.sharedstate import (
     SPENT_REASON,
 )
 from hub.adapters.tokens import Token
+from hub.adapters.tokenstores import MINT_WAIT_ROUNDS
 from hub.engine.tables import shared_budgets, shared_slots, shared_tokens
 from hub.store.database import Store, dialect_insert
 
@@ -62,7 +63,8 @@ class StoreShared:
 
 class StoreTokenStore:
     """One sealed token per credential; while one process mints, the others wait for its
-    token (up to `wait_seconds`: a process that died or failed minting lets them mint)."""
+    token (the mint lock ends after `wait_seconds`: a process that died or failed minting
+    lets the next one take it; see `MINT_WAIT_ROUNDS`)."""
 
     def __init__(self, store: Store, wait_seconds: float = MINT_LOCK_SECONDS) -> None:
         self.store = store
@@ -76,7 +78,7 @@ class StoreTokenStore:
         secret = getattr(key, "secret", None)
         if secret is None:
             return None  # a key without a seal: never shared
-        deadline = time.monotonic() + self.wait_seconds
+        deadline = time.monotonic() + MINT_WAIT_ROUNDS * self.wait_seconds
         waited = False
         while True:
             now = time.time()
@@ -94,7 +96,7 @@ class StoreTokenStore:
                     )
                     return None
             if time.monotonic() > deadline:
-                return None  # the minting process died or failed: mint here
+                return None  # minting processes kept dying or failing: mint here
             waited = True
             time.sleep(POLL_SECONDS * 2)
 

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -401,3 +402,49 @@ def test_a_zoho_slot_outlives_the_slowest_request(tmp_path: Path) -> None:
     finally:
         sharedstate.use(None)
         store.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"], indirect=True)
+def test_a_minter_that_died_costs_one_more_mint_not_one_per_waiter(
+    backend: tuple[str, str],
+) -> None:
+    """A process took the mint lock and died: its lock ends, one waiter takes it and
+    mints, and the other waiters wait for that token instead of minting their own."""
+    from hub.adapters.tokenstores import RedisTokenStore
+    from hub.engine.budget import StoreTokenStore
+
+    kind, url = backend
+    key = fresh_key()
+    wait = 0.5
+
+    def tokens() -> Any:
+        return (
+            RedisTokenStore(url, wait_seconds=wait)
+            if kind == "redis"
+            else (StoreTokenStore(Store(url), wait_seconds=wait))
+        )
+
+    assert tokens().load(key) is None  # the process that dies holding the lock
+    mints: list[str] = []
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def mint() -> Token:
+        time.sleep(wait * 0.6)  # the waiters started before it began: a timeout of one
+        # lock lifetime ends for them while it mints
+        with lock:
+            mints.append("minted")
+        return Token(f"tok-{uuid.uuid4().hex}", time.time() + 3600)
+
+    def waiter() -> None:
+        token = TokenCache(mint, tokens(), key).get()
+        with lock:
+            got.append(token.value)
+
+    threads = [threading.Thread(target=waiter) for _ in range(3)]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join(30)
+    assert len(mints) == 1 and len(set(got)) == 1 and len(got) == 3

@@ -11,8 +11,9 @@ Every call is a JSON POST that answers HTTP 200; the outcome is in the body's
 Tokens live 7200 s and the endpoint hands out the same token for the first
 6600 s, so one is reused until 600 s before it expires, minted by one caller
 at a time (the hub's `TokenCache`) and at most 10 times a minute. A token
-refused mid-run (20016) is replaced once; refused again, the run stops with
-an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
+refused mid-run (20016) is replaced; a call tries at most `TOKEN_ATTEMPTS`
+tokens, and one its own thread minted that is refused at once stops the run
+with an AuthError. Transient answers are retried by the hub's `RetryPolicy`;
 what stays here is Fxiaoke's own: the errorCode envelope, the two token
 flows and the per-interface pacing (`hub_fxiaoke.ratelimit`), which learns a
 tenant's tighter window from its 30004 answers.
@@ -57,6 +58,9 @@ TOKEN_MARGIN = 600.0
 """Refresh this long before expiry: the endpoint issues a new token only in
 the last 600 s of the old one's 7200 s."""
 TOKEN_CALLS_PER_MINUTE = 10
+TOKEN_ATTEMPTS = 3
+"""Tokens one call may try: a token reused from an earlier run, one another thread
+minted that expired meanwhile, and one this thread mints."""
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE_WINDOW = 20.0
 """Fxiaoke counts `calls_per_20s` calls per interface in any 20 s (documented;
@@ -126,6 +130,8 @@ class FxiaokeClient:
         the runs after it (`.hub/tokens/`), minted by one thread at a time."""
         self._memory = limits or NoLimitMemory()
         self._windows = windows or ratelimit.process_windows
+        self._minted_by: dict[str, int] = {}
+        """Token → the thread that minted it (see `post`)."""
         self._refused: HubError | None = None
         """Why the token call was refused, once it was: the credentials will not
         get better within this run, so threads waiting for a token give up
@@ -164,6 +170,7 @@ class FxiaokeClient:
         except (AuthError, ConfigError) as exc:
             self._refused = exc
             raise
+        self._minted_by[value] = threading.get_ident()
         return Token(value, self.clock.time() + lifetime, {"tenant": tenant})
 
     def _token_call(self) -> tuple[str, str, float]:
@@ -194,22 +201,26 @@ class FxiaokeClient:
         """An authenticated call; the body as Fxiaoke answered it (errorCode 0).
         `retry=False` sends once (a create must not be repeated blindly): a
         transient failure is raised as `Transient` or an httpx transport error."""
-        token = self.tokens.get()
-        secrets.register([token.value])  # also a token reused from an earlier run
-        try:
-            return self._send(path, *self._authenticate(token, payload), retry=retry)
-        except TokenRefused:
-            self.tokens.invalidate(token.value)
+        for attempt in range(TOKEN_ATTEMPTS):
+            token = self.tokens.get()
+            secrets.register([token.value])  # also a token reused from an earlier run
+            try:
+                return self._send(path, *self._authenticate(token, payload), retry=retry)
+            except TokenRefused:
+                self.tokens.invalidate(token.value)
+            # A token this thread minted for the retry, refused at once, is not an
+            # expiry: the credentials do not belong together. One another thread
+            # minted may have expired since (or been refused for this very reason,
+            # and this thread's own mint tells).
+            mine = self._minted_by.get(token.value) == threading.get_ident()
+            if attempt > 0 and (mine or attempt == TOKEN_ATTEMPTS - 1):
+                raise AuthError(
+                    f"Fxiaoke {path}: a freshly minted access token was refused (errorCode "
+                    "20016); check that app_id, the enterprise and operator_user_id belong "
+                    "together"
+                ) from None
             self.log.info("Fxiaoke refused the access token (20016); minting a new one")
-        token = self.tokens.get()
-        try:
-            return self._send(path, *self._authenticate(token, payload), retry=retry)
-        except TokenRefused:
-            self.tokens.invalidate(token.value)
-            raise AuthError(
-                f"Fxiaoke {path}: a freshly minted access token was refused (errorCode 20016); "
-                "check that app_id, the enterprise and operator_user_id belong together"
-            ) from None
+        raise AssertionError("unreachable")
 
     def _authenticate(
         self, token: Token, payload: dict[str, Any]

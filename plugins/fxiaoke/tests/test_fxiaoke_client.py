@@ -19,6 +19,7 @@ from hub_fxiaoke.ratelimit import Windows
 from hub_fxiaoke.settings import FxiaokeSettings
 from hub_fxiaoke.testing import assert_paced
 
+from hub.adapters.tokens import MemoryTokenStore, Token
 from hub.errors import (
     AuthError,
     ConfigError,
@@ -128,6 +129,45 @@ def test_a_token_refused_twice_is_an_auth_error(
         client.post(PRESET_QUERY, QUERY)
     assert caught.value.exit_code == ExitCode.SOURCE
     assert fake.counters.token_calls == 2  # refreshed exactly once
+
+
+def test_a_replacement_that_expired_before_this_call_used_it_is_replaced_again(
+    tenant: FakeFxiaoke, settings: dict[str, Any]
+) -> None:
+    """The race that made a sync exit 4: thread M is refused its token reused from an
+    earlier run; meanwhile thread A minted a new one, which then expired before M
+    used it. M's second refusal is an expiry, not bad credentials: M mints again."""
+    store = MemoryTokenStore()
+    stale = Token("0" * 32, tenant.clock.time() + 7000, {"tenant": tenant.corp_id})
+    client = FxiaokeClient(FxiaokeSettings.model_validate(settings), tokens=store)
+    store.save(client.tokens._key, stale)  # minted against another tenant's fake
+    m_sent, a_done = threading.Event(), threading.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        response = tenant.handle(request)
+        if threading.current_thread().name == "M" and not m_sent.is_set():
+            m_sent.set()  # M's first call was refused with the stale token...
+            a_done.wait(10)  # ...and answers only after A's token expired
+        return response
+
+    def a_then_expire() -> None:
+        m_sent.wait(10)
+        client.post(PRESET_QUERY, QUERY)  # A: stale token refused, mints T1, answered
+        tenant.expire_tokens()  # T1 stops working before M uses it
+        a_done.set()
+
+    results: list[Any] = []
+    with respx.mock() as router:
+        router.route().mock(side_effect=answer)
+        m = threading.Thread(
+            target=lambda: results.append(client.post(PRESET_QUERY, QUERY)), name="M"
+        )
+        a = threading.Thread(target=a_then_expire, name="A")
+        m.start(), a.start()
+        m.join(20), a.join(20)
+    assert results and results[0]["errorCode"] == 0
+    assert tenant.counters.answered[20016] == 3  # stale (M, A), then T1 (M)
+    assert tenant.counters.token_calls == 2  # T1 by A, T2 by M
 
 
 def test_tokens_are_never_minted_concurrently(fake: FakeFxiaoke, settings: dict[str, Any]) -> None:
