@@ -7,6 +7,7 @@ import html
 import io
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,24 @@ def test_overview_pages_the_scorecards_and_keeps_the_ranks(
     assert client.get("/overview?period=2026-Q3&page=3").status_code == 404
     assert client.get("/overview?page=x").status_code == 400
     assert client.get("/overview?page=0").status_code == 400
+
+
+def test_the_ranked_chart_is_as_tall_as_the_bars_it_draws(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It draws the best 40 managers; its height came from every card (an admin's
+    500 made it 14,060 px tall). Here: 10 bars drawn for the company's 4 cards."""
+    from hub.web import charts
+
+    drawn = charts.ranked
+
+    def ten_bars(cards: Any, t: Any) -> Any:
+        option = drawn(cards, t)
+        return {**option, "yAxis": {**option["yAxis"], "data": ["x"] * 10}}
+
+    monkeypatch.setattr(charts, "ranked", ten_bars)
+    page = company.client("ada").get("/overview?period=2026-Q3").text
+    assert 'id="chart-ranked" data-option="chart-ranked-option" style="height: 340px"' in page
 
 
 def test_a_lead_sees_names_masked_as_the_reports_mask_them(company: Company) -> None:
