@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from hub.errors import ConfigError
+from hub.identity.lookup import find_manager
 from hub.identity.tables import identity_members
 from hub.identity.views import unified_view
 from hub.masking import mask_name
@@ -80,7 +81,7 @@ class ReportSource:
     @property
     def unified(self) -> bool:
         """Whether the run's rules saw unified managers (not `--by-connection`)."""
-        return (self.run.settings or {}).get("identity") == "unified"
+        return ledger.saw_unified(self.run)
 
     def people(self) -> dict[str, Person]:
         """Hub id -> person. Unified runs lay each unified record over its
@@ -122,31 +123,6 @@ class ReportSource:
         return found or Person(ref=manager_id or "—", name="", team=None, active=False)
 
     def find_manager(self, text: str) -> str:
-        """A manager by hub id, source id, employee number or e-mail."""
-        m = entity_tables["managers"]
-        rows = self.conn.execute(
-            select(m.c.id).where(
-                (m.c.id == text)
-                | (m.c.source_id == text)
-                | (m.c.employee_number == text)
-                | (m.c.email == text)
-            )
-        ).all()
-        if not rows:
-            raise ConfigError(f"--manager {text}: no such manager in the store")
-        if self.unified:
-            # the same person in several connections is one unified manager
-            mm = identity_members
-            unified = {
-                u or i
-                for i, u in self.conn.execute(
-                    select(m.c.id, mm.c.unified_id)
-                    .outerjoin(mm, (mm.c.entity == "managers") & (mm.c.hub_id == m.c.id))
-                    .where(m.c.id.in_([r[0] for r in rows]))
-                )
-            }
-            if len(unified) == 1:
-                return unified.pop()
-        if len(rows) > 1:
-            raise ConfigError(f"--manager {text}: matches {len(rows)} managers; use the hub id")
-        return rows[0][0]
+        """A manager by hub id, source id, employee number or e-mail (the unified
+        manager when the run saw unified entities)."""
+        return find_manager(self.conn, text, unified=self.unified)

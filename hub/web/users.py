@@ -13,12 +13,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from hub.errors import ConfigError
-from hub.identity.tables import identity_members
+from hub.identity.lookup import find_manager
 from hub.identity.views import unified_view
-from hub.store.tables import entity_tables
 from hub.web.tables import ROLES, web_users
 
 _hasher = PasswordHasher()
@@ -51,27 +50,9 @@ def hash_password(password: str) -> str:
 
 
 def resolve_manager(conn: Connection, text: str) -> str:
-    """The hub id of a manager named by hub id, source id, employee number or
-    e-mail: the unified manager's id when the records found are one person in
-    several sources (the id the rules' results and the dashboard use)."""
-    m = entity_tables["managers"]
-    mm = identity_members
-    rows = conn.execute(
-        select(m.c.id, func.coalesce(mm.c.unified_id, m.c.id))
-        .outerjoin(mm, (mm.c.entity == "managers") & (mm.c.hub_id == m.c.id))
-        .where(
-            (m.c.id == text)
-            | (m.c.source_id == text)
-            | (m.c.employee_number == text)
-            | (m.c.email == text)
-        )
-    ).all()
-    if not rows:
-        raise ConfigError(f"--manager {text}: no such manager in the store")
-    people = {unified for _, unified in rows}
-    if len(people) > 1:
-        raise ConfigError(f"--manager {text}: matches {len(people)} managers; use the hub id")
-    return people.pop()
+    """The hub id of a manager named by hub id, source id, employee number or e-mail:
+    the unified manager's when they are one person in several sources."""
+    return find_manager(conn, text)
 
 
 def _check_role(role: str, manager_id: str | None, team: str | None) -> None:
