@@ -192,7 +192,7 @@ def _behind(source: ReportSource, manager_id: str) -> list[dict[str, Any]]:
     """The manager's records in every connection (one unified manager may be
     several), and the orders of the period credited to any of them."""
     conn, run = source.conn, source.run
-    unified = (run.settings or {}).get("identity", "by_connection") == "unified"
+    unified = source.unified
     mm, t, a, c = (
         identity_members,
         entity_tables["managers"],

@@ -97,6 +97,11 @@ def run_for(conn: Connection, period: str, version: int | None = None) -> Row[An
     return latest_run(conn, period)
 
 
+def saw_unified(run: Row[Any]) -> bool:
+    """Whether a run's rules saw unified managers and customers (not `--by-connection`)."""
+    return (run.settings or {}).get("identity") == "unified"
+
+
 def paid_to_date(
     conn: Connection, rules: Iterable[str], plan_periods: Iterable[str]
 ) -> dict[PaidKey, Decimal]:

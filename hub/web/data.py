@@ -191,8 +191,7 @@ def trend(conn: Connection, period: str, scope: Scope, count: int = 6) -> dict[s
         if run is None:
             continue
         # the team as the run saw it: the unified record's (e.g. HR's) unless --by-connection
-        unified = (run.settings or {}).get("identity") == "unified"
-        who = unified_view("managers") if unified else managers_t
+        who = unified_view("managers") if ledger.saw_unified(run) else managers_t
         statement_ = (
             select(who.c.team, m.c.attainment)
             .join(who, who.c.id == m.c.manager_id)
