@@ -98,7 +98,7 @@ def transfer_only(config: str) -> None:
     from hub.cli import run as hub
 
     mapping.Mapper.page = lambda self, module, records: mapping.Mapped()  # type: ignore[method-assign]
-    mapping.Mapper.users = lambda self, users: mapping.Mapped()  # type: ignore[method-assign]
+    mapping.Mapper.users = lambda self, users, **_: mapping.Mapped()  # type: ignore[method-assign]
     sys.exit(hub(["-C", config, "sync", "--full-refresh", "--json"]))
 
 
