@@ -75,21 +75,26 @@ class Dirty:
         return self.wrap(core)
 
     def date(self) -> str:
-        year = self.pick(str(self.rng.randint(1890, 3010)), "2026", "2025", "0001", "9999")
+        year = self.pick(
+            str(self.rng.randint(1890, 3010)),
+            *("2026", "2025", "2024", "2000", "1900", "2100", "2037", "2038", "0001", "9999"),
+        )
         month, day = str(self.rng.randint(0, 13)), str(self.rng.randint(0, 32))
         if self.rng.random() < 0.5:
             month, day = month.zfill(2), day.zfill(2)
-        style = self.rng.randint(0, 6)
+        style = self.rng.randint(0, 8)
         if style <= 2:
             core = f"{year}-{month}-{day}"
         elif style == 3:
             core = f"{year}/{month}/{day}"
         elif style == 4:
-            core = f"{year}年{month}月{day}日"
+            core = f"{year}年{month}月{day}" + self.pick("日", "日", "")
         elif style == 5:
             core = f"{month}/{day}/{year}"
-        else:
+        elif style == 6:
             core = f"{year}{month.zfill(2)}{day.zfill(2)}"
+        else:  # dots, mixed separators
+            core = f"{year}{self.pick('.', '-', '/')}{month}{self.pick('.', '/', '月')}{day}"
         return self.wrap(core)
 
     def datetime(self) -> str:
@@ -106,6 +111,12 @@ class Dirty:
             f" 下午{hour % 13}:{minute:02d}",
             f" {hour % 13}:{minute:02d} PM",
             f" {hour:02d}:{minute:02d}:{second:02d}.{self.digits(1, 6)}",
+            f"T{hour:02d}:{minute:02d}",
+            f" {hour:02d}:{minute:02d}-05:30",
+            f"T{hour:02d}:{minute:02d}:{second:02d}Z",
+            f"T{hour:02d}:{minute:02d}:{second:02d}+{self.rng.randint(0, 25):02d}:{minute:02d}",
+            f"{hour:02d}:{minute:02d}",  # right after the day (`2026年3月5日10:00`)
+            f" {hour}:{minute}",
         )
         return day + clock
 
@@ -229,6 +240,25 @@ def test_datetimes_in_the_hours_a_dst_change_skips_or_repeats() -> None:
     )
 
 
+@pytest.mark.parametrize("last", [2037, 2999])
+def test_the_iso_day_pattern_takes_exactly_the_days_that_exist(last: int) -> None:
+    days = [
+        f"{y}-{m:02d}-{d:02d}"
+        for y in range(1000, 3200)
+        for m in (0, 1, 2, 4, 12, 13)
+        for d in (0, 1, 28, 29, 30, 31, 32)
+    ]
+    matched = convert._regex(pa.array(days), f"^{convert._iso_day(last)}$").to_pylist()
+
+    def exists(text: str) -> bool:
+        try:
+            return 1900 <= dt.date.fromisoformat(text).year <= last
+        except ValueError:
+            return False
+
+    assert matched == [exists(d) for d in days]
+
+
 def test_boolean() -> None:
     column = cells(Dirty.boolean, 7)
     compare(column, convert.boolean(pa.array(column)), parsing.boolean)
@@ -260,3 +290,52 @@ def test_most_clean_cells_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) ->
     converted, codes = convert.money(column)
     assert not calls and not converted.errors
     assert converted.values[1].as_py() == Decimal("12000") and codes[0].as_py() == "CNY"
+
+
+def test_the_common_date_and_time_layouts_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    for name in ("date", "datetime"):
+        real = getattr(parsing, name)
+        monkeypatch.setattr(
+            parsing,
+            name,
+            lambda cell, *a, real=real, **k: calls.append(cell) or real(cell, *a, **k),
+        )
+    times = [
+        "2026-03-05 10:00",
+        "2026-03-05T10:00:00+08:00",
+        "2026/3/5 9:05",
+        "2025年3月30日 18:05",
+    ]
+    column = pa.array([*times, "2024-02-29", "", "2026-03-05T10:00Z", "2026.3.5"] * 500)
+    converted = convert.datetime(column, ZoneInfo("Asia/Shanghai"), "YMD")
+    assert not calls and not converted.errors
+    assert converted.values.null_count == 500
+    assert converted.values[1].as_py() == dt.datetime(2026, 3, 5, 2, tzinfo=dt.UTC)
+    assert converted.values[2].as_py() == dt.datetime(2026, 3, 5, 1, 5, tzinfo=dt.UTC)
+    days = convert.date(pa.array(["2026-03-05", "2026/3/5", "2026年3月5日", "", "2024.2.29"] * 500))
+    assert not calls and not days.errors
+    assert days.values[4].as_py() == dt.date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "cells", [["", "", ""], ["", " ", "\u3000"], []], ids=["empty", "blank", "none"]
+)
+def test_blank_columns_are_null(cells: list[str]) -> None:
+    zone = ZONES[0]
+    column = pa.array(cells, pa.string())
+    results = [
+        convert.money(column)[0],
+        convert.decimal(column),
+        convert.integer(column),
+        convert.boolean(column),
+        convert.date(column),
+        convert.datetime(column, zone),
+        convert.duration_seconds(column),
+        convert.text(column),
+    ]
+    for converted in results:
+        assert converted.values.to_pylist() == [None] * len(cells) and not converted.errors
+    assert convert.money(column)[1].to_pylist() == [None] * len(cells)
