@@ -40,6 +40,7 @@ from hub.adapters.pacing import InFlightLimit, LimitMemory
 from hub.adapters.tokens import TokenStore, token_key
 from hub.errors import AuthError, ConfigError, QuotaExhausted, SourceDataError, SourceUnreachable
 from hub_zoho.auth import ZohoAuth, not_zoho
+from hub_zoho.gcpause import paused
 from hub_zoho.settings import ZohoSettings
 
 API = "/crm/v8"
@@ -121,7 +122,8 @@ over a JSON number's text, so amounts stay exact Decimals."""
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        data = _decoder.decode(response.content)
+        with paused():
+            data = _decoder.decode(response.content)
     except msgspec.DecodeError:
         # What msgspec refuses and `json` reads (NaN, a BOM, lone surrogates): read as before.
         try:

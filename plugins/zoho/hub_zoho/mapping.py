@@ -9,6 +9,12 @@ kept in `extra` under their API names; hub.toml can map more of them.
 
 One record that cannot be mapped becomes a `Reject` naming the module, the
 record id and the field.
+
+Two ways out, from the same per-record values: `rows` + `columns` (what the
+reader uses) gathers a batch's values and turns them into one Arrow table of
+`arrow_schema(entity)`, checked column-wise by `hub.columns.conform`; `page`
+(and `users`) builds the pydantic models record by record, as a plain
+reference (tests, tools). Pydantic per record cost more than mapping itself.
 """
 
 from __future__ import annotations
@@ -20,25 +26,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from pydantic import ValidationError
 
 from hub.adapters import parsing
 from hub.adapters.contract import Reject, Tombstone
+from hub.columns import LOCATION, arrow_schema, conform
 from hub.model import (
-    Activity,
+    ENTITIES,
     ActivityKind,
-    Contact,
-    Customer,
     CustomerKind,
-    Goal,
-    Manager,
     Record,
     base_type,
 )
 from hub.periods import Period, parse_period, period_of
+from hub.store.types import dumps
 from hub_zoho.describe import LABEL_SUFFIX, USER_FACTS, ModuleFacts, mask_personal
 from hub_zoho.references import CustomerResolver, lookup_id
 from hub_zoho.settings import GoalSettings, ZohoSettings
@@ -81,6 +87,11 @@ for _fields in NEEDED.values():
     _fields.extend(_TIMES)
 
 MONEY_METRICS = {"sales_amount", "payment_amount"}
+_FOUR_PLACES = Decimal("0.0001")
+_DECIMAL_LIMIT = Decimal("1e14")
+
+Values = dict[str, Any]
+"""One record's canonical field values (`extra` a dict), not yet validated."""
 
 
 class FieldError(ValueError):
@@ -95,6 +106,22 @@ class Mapped:
     records: list[Record] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     deletes: list[Tombstone] = field(default_factory=list)
+
+
+@dataclass
+class Rows:
+    """A batch in the making on the column path: the values of its records, the
+    raw record behind each (by location) for a reject, and what was refused."""
+
+    entity: str
+    values: list[Values] = field(default_factory=list)
+    raws: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    """Location ("Calls/123") -> module and raw record."""
+    rejects: list[Reject] = field(default_factory=list)
+    deletes: list[Tombstone] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values) + len(self.rejects) + len(self.deletes)
 
 
 class _Row:
@@ -244,6 +271,34 @@ def _convert(row: _Row, name: str, annotation: Any) -> Any:
     return row.text(name)
 
 
+@cache
+def _defaults(entity: str) -> list[tuple[pa.Field, Any]]:
+    """The columns a batch gives (all but `source`, the connection) and each one's
+    default, as the model has it, for a record that leaves the field out."""
+    fields = ENTITIES[entity].model_fields
+    out = []
+    for column in arrow_schema(entity):
+        if column.name != "source":
+            info = fields[column.name]
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            out.append((column, default))  # None for a required one: conform names it
+    return out
+
+
+def _exact_problem(name: str, number: Any) -> str | None:
+    """Why a value cannot be an exact amount of 18 digits, 4 of them decimals."""
+    if not isinstance(number, Decimal) or not number.is_finite():
+        return f"{name}: not a finite number"
+    try:
+        if number.quantize(_FOUR_PLACES) != number:
+            return f"field {name!r} has more than 4 decimals"
+    except InvalidOperation:
+        return f"field {name!r} has more than 18 digits"
+    if abs(number) >= _DECIMAL_LIMIT:
+        return f"field {name!r} has more than 18 digits"
+    return None
+
+
 def describe(exc: Exception) -> str:
     """One line for a reject: the field and what is wrong with it."""
     if isinstance(exc, ValidationError):
@@ -281,50 +336,156 @@ class Mapper:
 
     # -- pages ---------------------------------------------------------------------------
 
+    def entity_of(self, module: str) -> str:
+        if module == "Users":
+            return "managers"
+        if module == self.goal_module:
+            return "goals"
+        if module == "Contacts" and self.settings.reads_contacts:
+            return "contacts"
+        return MODULE_ENTITY.get(module) or "activities"
+
+    def _converter(self, module: str) -> Callable[[dict[str, Any]], Values | Tombstone]:
+        entity = self.entity_of(module)
+        if entity == "goals":
+            return self.goal
+        if entity == "contacts":
+            return self.contact
+        if entity == "customers":
+            return lambda raw: self.customer(module, raw)
+        return lambda raw: self.activity(module, raw)
+
     def users(self, users: Sequence[dict[str, Any]], deleted: bool = False) -> Mapped:
         """Managers from a page of users; `deleted`: a page of the DeletedUsers listing."""
-        if deleted:
-            return self._each("Users", users, lambda raw: self.manager(raw, deleted=True))
-        return self._each("Users", users, self.manager)
+        return self._models("Users", users, self._user_converter(deleted))
 
     def page(self, module: str, records: Sequence[dict[str, Any]]) -> Mapped:
-        if module == self.goal_module:
-            return self._each(module, records, self.goal)
-        if module == "Contacts" and self.settings.reads_contacts:
-            return self._each(module, records, self.contact)
-        if MODULE_ENTITY.get(module) == "customers":
-            return self._each(module, records, lambda raw: self.customer(module, raw))
-        return self._each(module, records, lambda raw: self.activity(module, raw))
+        """Model objects of a page, validated record by record (the row path)."""
+        return self._models(module, records, self._converter(module))
 
-    def _each(
+    def _user_converter(self, deleted: bool) -> Callable[[dict[str, Any]], Values]:
+        if deleted:
+            return lambda raw: self.manager(raw, deleted=True)
+        return self.manager
+
+    def _reject(self, module: str, raw: dict[str, Any], problem: str) -> Reject:
+        rid = str(raw.get("id") or "") or None
+        return Reject(
+            reason=f"{module} {rid or '(no id)'}: {problem}",
+            raw=mask_personal(raw, self.facts_of(module)),
+            source_id=rid,
+            location=f"{module}/{rid}" if rid else module,
+        )
+
+    def _models(
         self,
         module: str,
         raws: Sequence[dict[str, Any]],
-        convert: Callable[[dict[str, Any]], Record | Tombstone],
+        convert: Callable[[dict[str, Any]], Values | Tombstone],
     ) -> Mapped:
         out = Mapped()
-        facts = self.facts_of(module)
+        model = ENTITIES[self.entity_of(module)]
+        labels = self.facts_of(module).labels
         for raw in raws:
             try:
                 result = convert(raw)
+                if not isinstance(result, Tombstone):
+                    if labels:
+                        _add_labels(result["extra"], labels)
+                    result = model(source=self.connection, **result)
             except (ValueError, ValidationError) as exc:
-                rid = str(raw.get("id") or "") or None
-                out.rejects.append(
-                    Reject(
-                        reason=f"{module} {rid or '(no id)'}: {describe(exc)}",
-                        raw=mask_personal(raw, facts),
-                        source_id=rid,
-                        location=f"{module}/{rid}" if rid else module,
-                    )
-                )
+                out.rejects.append(self._reject(module, raw, describe(exc)))
                 continue
             if isinstance(result, Tombstone):
                 out.deletes.append(result)
             else:
-                if facts.labels:
-                    _add_labels(result.extra, facts.labels)
                 out.records.append(result)
         return out
+
+    # -- the column path -------------------------------------------------------------------
+
+    def rows(self, module: str, raws: Sequence[dict[str, Any]], into: Rows | None = None) -> Rows:
+        """A page's values added to a batch in the making (`columns` makes the table)."""
+        out = into if into is not None else Rows(self.entity_of(module))
+        return self._values(module, raws, self._converter(module), out)
+
+    def user_rows(
+        self, users: Sequence[dict[str, Any]], deleted: bool = False, into: Rows | None = None
+    ) -> Rows:
+        out = into if into is not None else Rows("managers")
+        return self._values("Users", users, self._user_converter(deleted), out)
+
+    def _values(
+        self,
+        module: str,
+        raws: Sequence[dict[str, Any]],
+        convert: Callable[[dict[str, Any]], Values | Tombstone],
+        out: Rows,
+    ) -> Rows:
+        labels = self.facts_of(module).labels
+        for raw in raws:
+            try:
+                result = convert(raw)
+            except ValueError as exc:
+                out.rejects.append(self._reject(module, raw, describe(exc)))
+                continue
+            if isinstance(result, Tombstone):
+                out.deletes.append(result)
+                continue
+            if labels:
+                _add_labels(result["extra"], labels)
+            where = f"{module}/{result['source_id']}"
+            result[LOCATION] = where
+            out.values.append(result)
+            out.raws[where] = (module, raw)
+        return out
+
+    def columns(self, rows: Rows) -> tuple[pa.Table | None, list[Reject]]:
+        """The batch's values as one Arrow table, checked column-wise against the
+        model (`conform`), and a reject for each record that breaks it, named and
+        masked as the mapping's own (module, id, field; the Zoho record's personal
+        fields masked). None when no record is left."""
+        entity = rows.entity
+        values, rejects = self._exact(rows)
+        if not values:
+            return None, rejects
+        columns: dict[str, pa.Array] = {}
+        for column, default in _defaults(entity):
+            name = column.name
+            items = [v.get(name, default) for v in values]  # a field left out: its default
+            if name == "extra":
+                items = [dumps(x) for x in items]
+            columns[name] = pa.array(items, column.type)
+        columns[LOCATION] = pa.array([v[LOCATION] for v in values], pa.string())
+        table, refused = conform(entity, pa.table(columns), self.connection)
+        for reject in refused:
+            module, raw = rows.raws[reject.location or ""]
+            problem = reject.reason.removeprefix(f"{entity} {reject.source_id or '(no id)'}: ")
+            rejects.append(self._reject(module, raw, problem))
+        return table, rejects
+
+    def _exact(self, rows: Rows) -> tuple[list[Values], list[Reject]]:
+        """Decimals that an Arrow decimal128(18, 4) column cannot hold are refused here
+        (with the reasons `conform` gives), the rest rounded to 4 places to fit it."""
+        names = [c.name for c in arrow_schema(rows.entity) if pa.types.is_decimal(c.type)]
+        rejects = list(rows.rejects)
+        kept = []
+        for v in rows.values:
+            problem = None
+            for name in names:
+                number = v.get(name)
+                if number is None:
+                    continue
+                problem = _exact_problem(name, number)
+                if problem:
+                    break
+                v[name] = number.quantize(_FOUR_PLACES)
+            if problem:
+                module, raw = rows.raws[v[LOCATION]]
+                rejects.append(self._reject(module, raw, problem))
+            else:
+                kept.append(v)
+        return kept, rejects
 
     def know(self, facts: Mapping[str, ModuleFacts]) -> None:
         """What the modules' field metadata says (personal fields, labels, credit code)."""
@@ -343,23 +504,23 @@ class Mapper:
             raise FieldError("id", "missing")
         return str(rid)
 
-    def _finish(
-        self, model: type[Record], entity: str, row: _Row, values: dict[str, Any]
-    ) -> Record:
-        """Apply the user's field mappings, put the rest in `extra`, validate.
+    def _finish(self, entity: str, row: _Row, values: Values) -> Values:
+        """Apply the user's field mappings, put the rest in `extra`.
         A mapping applies where the record has the field (activity modules differ)."""
+        model = ENTITIES[entity]
         for source, target in getattr(self.settings.fields, entity).items():
             if target != "-" and source in row.raw:
                 values[target] = _convert(row, source, model.model_fields[target].annotation)
         values["extra"] = row.extra()
-        return model(source=self.connection, source_id=self._id(row.raw), **values)
+        values["source_id"] = self._id(row.raw)
+        return values
 
     def _stamps(self, row: _Row) -> dict[str, Any]:
         return {"created_at": row.when("Created_Time"), "updated_at": row.when("Modified_Time")}
 
     # -- managers --------------------------------------------------------------------------
 
-    def manager(self, raw: dict[str, Any], deleted: bool = False) -> Manager:
+    def manager(self, raw: dict[str, Any], deleted: bool = False) -> Values:
         row = _Row(raw, self.tz, self.hidden["managers"])
         first, last = row.text("first_name"), row.text("last_name")
         email = row.text("email")
@@ -378,17 +539,17 @@ class Mapper:
             # A deleted user still owns records: keep the manager, marked deleted.
             "deleted_at": (updated or dt.datetime.now(dt.UTC)) if status == "deleted" else None,
         }
-        return self._finish(Manager, "managers", row, values)  # type: ignore[return-value]
+        return self._finish("managers", row, values)
 
     # -- customers -------------------------------------------------------------------------
 
-    def customer(self, module: str, raw: dict[str, Any]) -> Customer:
+    def customer(self, module: str, raw: dict[str, Any]) -> Values:
         row = _Row(raw, self.tz, self.hidden["customers"])
         values: dict[str, Any] = {"owner_source_id": row.ref("Owner"), **self._stamps(row)}
         if module == "Accounts":
             values |= {
                 "name": row.text("Account_Name"),
-                "kind": CustomerKind.company,
+                "kind": CustomerKind.company.value,
                 "phone": row.text("Phone"),
                 "industry": row.text("Industry"),
                 "region": row.text("Billing_State"),
@@ -399,7 +560,7 @@ class Mapper:
             opt_out = row.flag("Email_Opt_Out")
             values |= {
                 "name": row.text("Full_Name") or " ".join(p for p in (first, last) if p),
-                "kind": CustomerKind.person,
+                "kind": CustomerKind.person.value,
                 "phone": row.text("Phone") or row.text("Mobile"),
                 "email": row.text("Email"),
                 "marketing_consent": None if opt_out is None else not opt_out,
@@ -413,11 +574,11 @@ class Mapper:
         values["tags"] = _names(tags) if isinstance(tags, list) else []
         if not values["name"]:
             raise FieldError("Account_Name" if module == "Accounts" else "Last_Name", "missing")
-        return self._finish(Customer, "customers", row, values)  # type: ignore[return-value]
+        return self._finish("customers", row, values)
 
     # -- contacts --------------------------------------------------------------------------
 
-    def contact(self, raw: dict[str, Any]) -> Contact:
+    def contact(self, raw: dict[str, Any]) -> Values:
         """A person at an account (customers = "Accounts"): linked to the account by the
         Account_Name lookup; Email_Opt_Out is the inverse of marketing consent. Zoho has
         no primary-contact field: map a checkbox of yours to `is_primary` if you keep one."""
@@ -438,11 +599,11 @@ class Mapper:
         }
         if not values["name"]:
             raise FieldError("Last_Name", "missing")
-        return self._finish(Contact, "contacts", row, values)  # type: ignore[return-value]
+        return self._finish("contacts", row, values)
 
     # -- activities ------------------------------------------------------------------------
 
-    def activity(self, module: str, raw: dict[str, Any]) -> Activity | Tombstone:
+    def activity(self, module: str, raw: dict[str, Any]) -> Values | Tombstone:
         row = _Row(raw, self.tz, self.hidden["activities"])
         values: dict[str, Any] = {
             "manager_source_id": row.ref("Owner"),
@@ -458,7 +619,7 @@ class Mapper:
             values |= self._event(row)
         elif module == "Notes":
             values |= {
-                "kind": ActivityKind.note,
+                "kind": ActivityKind.note.value,
                 "occurred_at": values["created_at"],
                 "subject": row.text("Note_Title"),
                 "content": row.text("Note_Content"),
@@ -474,7 +635,7 @@ class Mapper:
             raise FieldError("module", f"{module} is not an activity module")
         if values.get("occurred_at") is None and module != "Deals":  # an order may be undated
             raise FieldError("Created_Time", "missing, and no other time says when it happened")
-        return self._finish(Activity, "activities", row, values)  # type: ignore[return-value]
+        return self._finish("activities", row, values)
 
     def _call(self, row: _Row) -> dict[str, Any]:
         seconds = row.number("Call_Duration_in_seconds")
@@ -486,7 +647,7 @@ class Mapper:
             except ValueError as exc:
                 raise FieldError("Call_Duration", str(exc)) from None
         return {
-            "kind": ActivityKind.call,
+            "kind": ActivityKind.call.value,
             "occurred_at": row.when("Call_Start_Time") or row.when("Created_Time"),
             "duration_seconds": duration,
             "status": row.text("Call_Status"),
@@ -497,7 +658,7 @@ class Mapper:
     def _task(self, row: _Row) -> dict[str, Any]:
         closed = row.when("Closed_Time")
         return {
-            "kind": ActivityKind.task,
+            "kind": ActivityKind.task.value,
             "occurred_at": closed or row.when("Created_Time"),
             "due_at": row.end_of_day("Due_Date"),
             "completed_at": closed,
@@ -515,7 +676,7 @@ class Mapper:
         cancelled = row.flag("$event_cancelled")
         return {
             # A meeting someone checked in to (Zoho's field check-in) was a visit.
-            "kind": ActivityKind.visit if checked_in else ActivityKind.meeting,
+            "kind": (ActivityKind.visit if checked_in else ActivityKind.meeting).value,
             "occurred_at": checked_in or start or row.when("Created_Time"),
             "duration_seconds": duration,
             "status": "cancelled" if cancelled else None,
@@ -529,7 +690,7 @@ class Mapper:
         closed = row.when(self.settings.deal_closed_at)
         row.used |= {"Account_Name", "Contact_Name"}
         return {
-            "kind": ActivityKind.order,
+            "kind": ActivityKind.order.value,
             # Never invented: a won deal without its closing date is kept undated, left
             # out of every period, and named by the required-fields rule.
             "occurred_at": closed,
@@ -542,7 +703,7 @@ class Mapper:
 
     # -- goals ---------------------------------------------------------------------------
 
-    def goal(self, raw: dict[str, Any]) -> Goal:
+    def goal(self, raw: dict[str, Any]) -> Values:
         g: GoalSettings = self.settings.goals  # type: ignore[assignment]
         row = _Row(raw, self.tz)
         label = row.text(g.metric)
@@ -573,7 +734,8 @@ class Mapper:
             **self._stamps(row),
         }
         values["extra"] = row.extra()
-        return Goal(source=self.connection, source_id=self._id(raw), **values)
+        values["source_id"] = self._id(raw)
+        return values
 
     def _goal_period(self, row: _Row, g: GoalSettings) -> Period:
         if g.period_start and g.period_end:

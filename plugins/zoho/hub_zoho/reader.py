@@ -40,7 +40,8 @@ from hub_zoho.client import ZohoClient
 from hub_zoho.concurrency import PageBudget, side_by_side
 from hub_zoho.describe import ModuleFacts, module_facts
 from hub_zoho.fields import plan_fields
-from hub_zoho.mapping import NEEDED, Mapper, hidden_fields
+from hub_zoho.gcpause import paused
+from hub_zoho.mapping import NEEDED, Mapper, Rows, hidden_fields
 from hub_zoho.paging import (
     MAX_IDS,
     ONE_SECOND,
@@ -247,8 +248,7 @@ class StreamReader:
         since = _parse(state.get("cursor")) if usable and state else None
         complete = not usable
         newest = since
-        records: list[Any] = []
-        rejects: list[Any] = []
+        rows = Rows("managers")
         begins = complete
         known = set(state.get("deleted_users") or []) if usable and state else set()
         asked = _parse(state.get("deleted_users_at")) if usable and state else None
@@ -258,23 +258,18 @@ class StreamReader:
             for page in deleted_user_pages(self.client):
                 deleted |= {str(u.get("id")) for u in page}
                 fresh = [u for u in page if str(u.get("id")) not in known]
-                mapped = self.mapper.users(fresh, deleted=True)
-                records += mapped.records
-                rejects += mapped.rejects
+                self.mapper.user_rows(fresh, deleted=True, into=rows)
             asked = self._ceiling(ctx)
         for page in user_pages(self.client, since):
             page = [u for u in page if str(u.get("id")) not in deleted]
-            mapped = self.mapper.users(page)
-            records += mapped.records
-            rejects += mapped.rejects
+            self.mapper.user_rows(page, into=rows)
             newest = max(filter(None, [newest, *map(modified_time, page)]), default=None)
-            if len(records) + len(rejects) >= ctx.batch_size:
-                yield Batch(records=records, rejects=rejects, snapshot_begins=begins)
-                records, rejects, begins = [], [], False
+            if len(rows) >= ctx.batch_size:
+                yield self._batch(rows, snapshot_begins=begins)
+                rows, begins = Rows("managers"), False
         cursor = self._hold(ctx, newest)  # the newest Modified_Time read, on Zoho's clock
-        yield Batch(
-            records=records,
-            rejects=rejects,
+        yield self._batch(
+            rows,
             state={
                 "v": STATE_VERSION,
                 "settings": settings_print,
@@ -328,21 +323,17 @@ class StreamReader:
             st.snapshot_since = self._ceiling(ctx)
         complete = st.snapshot_since is not None
 
-        records: list[Any] = []
-        rejects: list[Any] = []
-        deletes: list[Tombstone] = []
+        rows = Rows(entity)
         done = 0
         newest: dict[str, dt.datetime] = {}
         budget = PageBudget(PAGES_AHEAD * self.settings.max_concurrency)
         for event in self._events(modules, st, ctx, complete, budget):
             module_state = st.modules[event.module]
             if isinstance(event, _Records):
-                mapped = self.mapper.page(event.module, event.records)
+                with paused():
+                    self.mapper.rows(event.module, event.records, into=rows)
                 if event.budgeted:
                     budget.consumed()
-                records += mapped.records
-                rejects += mapped.rejects
-                deletes += mapped.deletes
                 done += len(event.records)
                 page_newest = max(filter(None, map(modified_time, event.records)), default=None)
                 if page_newest is not None:
@@ -363,28 +354,21 @@ class StreamReader:
                 module_state.cursor = self._hold(ctx, max(filter(None, reached), default=None))
                 module_state.spans = None
             elif isinstance(event, _Deleted):
-                deletes += event.tombstones
+                rows.deletes += event.tombstones
             else:
                 module_state.deleted_cursor = self._ceiling(ctx)
-            if len(records) + len(rejects) + len(deletes) >= ctx.batch_size:
-                yield Batch(
-                    records=records,
-                    rejects=rejects,
-                    deletes=deletes,
-                    state=st.to_json(),
-                    snapshot_begins=begins,
-                    progress=(done, None),
+            if len(rows) >= ctx.batch_size:
+                yield self._batch(
+                    rows, state=st.to_json(), snapshot_begins=begins, progress=(done, None)
                 )
-                records, rejects, deletes, begins = [], [], [], False
+                rows, begins = Rows(entity), False
         if complete:
             for module_state in st.modules.values():
                 module_state.cursor = module_state.cursor or st.snapshot_since
                 module_state.deleted_cursor = st.snapshot_since
             st.snapshot_since = None
-        yield Batch(
-            records=records,
-            rejects=rejects,
-            deletes=deletes,
+        yield self._batch(
+            rows,
             state=st.to_json(),
             snapshot_begins=begins,
             snapshot_complete=complete,
@@ -525,6 +509,12 @@ class StreamReader:
             listing.deals_read.wait()
         self.resolver.prefetch(self.client, module, page)
         return _Records(module, span, page, budgeted)
+
+    def _batch(self, rows: Rows, **fields: Any) -> Batch:
+        """A batch of the rows gathered: their Arrow table, mapped and checked."""
+        table, rejects = self.mapper.columns(rows)
+        records: Any = table if table is not None else []
+        return Batch(records=records, rejects=rejects, deletes=rows.deletes, **fields)
 
     def _deletes_due(self, last: dt.datetime | None, ctx: ReadContext) -> bool:
         every = dt.timedelta(minutes=self.settings.deletes_every_minutes)
