@@ -36,12 +36,14 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -97,9 +99,20 @@ def transfer_only(config: str) -> None:
 
     from hub.cli import run as hub
 
-    mapping.Mapper.page = lambda self, module, records: mapping.Mapped()  # type: ignore[method-assign]
-    mapping.Mapper.users = lambda self, users, **_: mapping.Mapped()  # type: ignore[method-assign]
+    mapping.Mapper.rows = lambda self, module, records, into=None: into  # type: ignore
+    mapping.Mapper.user_rows = lambda self, users, deleted=False, into=None: into  # type: ignore
     sys.exit(hub(["-C", config, "sync", "--full-refresh", "--json"]))
+
+
+def older_path(checkout: str) -> str:
+    root = Path(checkout).resolve()
+    return f"{root}{os.pathsep}{root / 'plugins' / 'zoho'}"
+
+
+def median_run(runs: list[tuple[Any, float]]) -> tuple[Any, float]:
+    """The run of median process wall time (and its own run time)."""
+    ordered = sorted(runs, key=lambda r: r[0].wall_seconds)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def run_seconds(database: Path) -> float:
@@ -131,7 +144,9 @@ STAGES = [
 
 def profile(work: Path, latency_ms: float) -> str:
     """A first sync under py-spy (GIL holder only), summed up by stage."""
-    spy = HERE / ".venv" / "bin" / "py-spy"
+    spy = HERE / ".venv" / "bin" / "py-spy"  # bench/requirements.txt
+    if not spy.exists():
+        spy = Path(shutil.which("py-spy") or spy)
     out = HERE / "profiles" / f"zoho-{work.name.removeprefix('zoho-')}-gil.txt"
     for old in work.glob("hub.db*"):
         old.unlink()
@@ -165,6 +180,15 @@ def main() -> None:
         "--org-limit", type=int, default=10, help="the fake org's concurrency limit"
     )
     parser.add_argument("--profile", action="store_true", help="also profile a first sync")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="first syncs to run (fresh store each), median shown"
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also run the first syncs with the hub and Zoho plugin of an older checkout "
+        "(a `git archive` of hub/ and plugins/zoho/), alternating with this one",
+    )
     parser.add_argument("--transfer-only", metavar="HUB_TOML", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.transfer_only:
@@ -195,9 +219,17 @@ def main() -> None:
         transfer = run([PYTHON, __file__, "--transfer-only", transfer_config], cwd=work)
         transfer_run = run_seconds(work / "transfer.db")
         transfer_stats = stats(url, reset=True)
-        first = run([HUB, "sync", "--json"], cwd=work)
-        first_run = run_seconds(work / "hub.db")
-        first_stats = stats(url, reset=True)
+        firsts: dict[str, list[tuple[Any, float]]] = {"this": [], "older": []}
+        codes = ["this", "older"] if args.compare else ["this"]
+        for i in range(args.repeat):
+            for code in codes if i % 2 == 0 else codes[::-1]:
+                for old in work.glob("hub.db*"):
+                    old.unlink()
+                env = {"PYTHONPATH": older_path(args.compare)} if code == "older" else None
+                measured = run([HUB, "sync", "--json"], cwd=work, env=env)
+                firsts[code].append((measured, run_seconds(work / "hub.db")))
+                first_stats = stats(url, reset=True)
+        first = median_run(firsts["this"])[0]
         second = run([HUB, "sync", "--json"], cwd=work)
         second_run = run_seconds(work / "hub.db")
         second_stats = stats(url)
@@ -219,7 +251,8 @@ def main() -> None:
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
-    print(f"load average before the first sync: {first.load_before:.2f}")
+    loads = ", ".join(f"{m.load_before:.2f}" for runs in firsts.values() for m, _ in runs)
+    print(f"load average before each first sync: {loads}")
     print(f"command: {' '.join(sys.argv)}")
     print(
         f"fake org: {args.records} records, {args.latency_ms:g} ms per request, "
@@ -227,27 +260,33 @@ def main() -> None:
     )
     print()
     print(
-        "| run | process wall s | run wall s | peak RSS MB | records | requests | floor s "
+        "| run | process wall s | run wall s | CPU s | peak RSS MB | records | requests | floor s "
         "| process / floor | run / floor |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     t_requests = sum(transfer_stats["requests"].values())
     t_floor = t_requests * latency / args.concurrency
     print(
         f"| transfer only | {transfer.wall_seconds:.1f} | {transfer_run:.1f} | "
-        f"{transfer.peak_rss_mb:.0f} | | {t_requests} | {t_floor:.2f} | "
+        f"{transfer.cpu_seconds:.1f} | {transfer.peak_rss_mb:.0f} | | {t_requests} | "
+        f"{t_floor:.2f} | "
         f"{transfer.wall_seconds / t_floor:.2f} | {transfer_run / t_floor:.2f} |"
     )
-    print(
-        f"| first sync | {first.wall_seconds:.1f} | {first_run:.1f} | {first.peak_rss_mb:.0f} | "
-        f"{read} | {requests} | {floor:.2f} | {first.wall_seconds / floor:.2f} | "
-        f"{first_run / floor:.2f} |"
-    )
+    for code in codes:
+        m, m_run = median_run(firsts[code])
+        label = "first sync" + (f" ({code} code)" if args.compare else "")
+        label += f", median of {args.repeat}" if args.repeat > 1 else ""
+        print(
+            f"| {label} | {m.wall_seconds:.1f} | {m_run:.1f} | {m.cpu_seconds:.1f} | "
+            f"{m.peak_rss_mb:.0f} | {read} | {requests} | {floor:.2f} | "
+            f"{m.wall_seconds / floor:.2f} | {m_run / floor:.2f} |"
+        )
     resync = json.loads(second.stdout)
     again = sum(s["read"] for s in resync["streams"])
     print(
         f"| no-change re-sync | {second.wall_seconds:.1f} | {second_run:.1f} | "
-        f"{second.peak_rss_mb:.0f} | {again} | {sum(second_stats['requests'].values())} | | | |"
+        f"{second.cpu_seconds:.1f} | {second.peak_rss_mb:.0f} | {again} | "
+        f"{sum(second_stats['requests'].values())} | | | |"
     )
     print()
     print(f"first sync, requests by path: {first_stats['requests']}")
