@@ -252,8 +252,8 @@ class CsvFile:
             if with_header:
                 yield row
                 return
-            if row.problem is None and not any(v.strip() for v in row.values):
-                continue  # blank line
+            if row.problem is None and not "".join(row.values).strip():
+                continue  # blank line (every cell empty or spaces)
             if skipped < skip_rows:
                 skipped += 1
                 continue
@@ -265,11 +265,29 @@ class CsvFile:
         quote is at fault, only its first line is rejected and the lines after
         it are read again."""
         queue: deque[_Line] = deque()
+        delimiter = self.delimiter
+        plain_ok = delimiter not in '"\r\n'
 
         def next_line() -> _Line | None:
             return queue.popleft() if queue else next(source, None)
 
         while (first := next_line()) is not None:
+            text = first.text
+            if plain_ok and '"' not in text:
+                # no quote: the csv module would split at the delimiter, so do that
+                # (a carriage return before the end is left to it: it refuses one)
+                body = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+                if "\r" not in body:
+                    values = body.split(delimiter) if body else []
+                    row = Row(values, first.number, first.end_offset, first.number, first.problem)
+                    if row.problem is None and len(text) > MAX_CELL_CHARS:
+                        longest = max((len(v) for v in values), default=0)
+                        if longest > MAX_CELL_CHARS:
+                            row.problem = (
+                                f"a value of {longest} characters (the limit is {MAX_CELL_CHARS})"
+                            )
+                    yield row
+                    continue
             group = [first]
             quotes = first.text.count('"')
             size = len(first.text)

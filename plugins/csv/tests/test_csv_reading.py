@@ -252,3 +252,35 @@ def test_a_file_that_changes_while_it_is_read_is_not_taken_as_complete(tmp_path:
         f.write("M10,late\n")  # the export is still being written
     with pytest.raises(SourceDataError, match="the file changed while it was read; run again"):
         list(batches)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_lines_without_quotes_split_as_the_csv_module_splits_them(
+    tmp_path: Path, delimiter: str
+) -> None:
+    """The reader splits a line without a quote itself: the cells, line numbers
+    and problems must be the csv module's (which refuses a stray carriage return)."""
+    import csv
+    import random
+
+    rng = random.Random(20261204)
+    pieces = ["a", "甲", " ", "\t", ",", ";", "|", "\r", "\x0b", "\x1f", "\u2028", "\x85", "", "12"]
+    lines = ["h1,h2,h3\n".replace(",", delimiter)]
+    for _ in range(3000):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        lines.append(body + rng.choice(["\n", "\r\n", "\n", "\r\r\n"]))
+    lines.append("tail" + delimiter + "x")  # the last line without a line break
+    path = tmp_path / "t.csv"
+    path.write_bytes("".join(lines).encode("utf-8"))
+    rows = list(CsvFile(path, delimiter=delimiter).rows())
+    want = []
+    for number, line in enumerate(lines[1:], 2):
+        try:
+            values = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+        except csv.Error:
+            want.append((number, None))
+            continue
+        if any(v.strip() for v in values):
+            want.append((number, values))
+    got = [(r.line, None if r.problem else r.values) for r in rows]
+    assert got == want
