@@ -252,11 +252,12 @@ class CsvAdapter(Adapter):
         keys: list[tuple[str, str] | None] = [None] * len(rows)
         stored: dict[str, str] = {}
         if mapper.has_id:
+            source_id_of = mapper.source_id_of
             for i, row in enumerate(rows):
-                source_id = mapper.source_id_of(row.values)
-                if source_id is not None and row.problem is None:
-                    joined = "\x1f".join(row.values).encode("utf-8", "surrogatepass")
-                    keys[i] = (source_id, blake2b(salt + joined, digest_size=12).hexdigest())
+                values = row.values
+                if row.problem is None and (source_id := source_id_of(values)) is not None:
+                    joined = salt + "\x1f".join(values).encode("utf-8", "surrogatepass")
+                    keys[i] = (source_id, blake2b(joined, digest_size=12).hexdigest())
             stored = dict(ctx.stored_digests([k[0] for k in keys if k is not None]))
         ids = Counter(k[0] for k in keys if k is not None)
         if self.config.columnar and columnar.supported(mapper):
@@ -316,14 +317,18 @@ class CsvAdapter(Adapter):
         to_map: list[Row] = []
         unchanged: list[tuple[str, str]] = []
         digest_of: dict[str, str] = {}
-        for row, key in zip(rows, keys, strict=True):
-            repeated = key is not None and ids[key[0]] > 1
-            if key is not None and not repeated and stored.get(key[0]) == key[1]:
-                unchanged.append(key)
-                continue
-            to_map.append(row)
-            if key is not None:
-                digest_of[key[0]] = key[1]
+        if not stored:  # nothing stored yet (a first sync): every row is mapped
+            to_map = rows
+            digest_of = dict(key for key in keys if key is not None)
+        else:
+            for row, key in zip(rows, keys, strict=True):
+                repeated = key is not None and ids[key[0]] > 1
+                if key is not None and not repeated and stored.get(key[0]) == key[1]:
+                    unchanged.append(key)
+                    continue
+                to_map.append(row)
+                if key is not None:
+                    digest_of[key[0]] = key[1]
         batch.unchanged = unchanged
         table, batch.rejects = columnar.ColumnMapper(mapper).map(to_map)
         if table is not None:

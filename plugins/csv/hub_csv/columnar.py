@@ -64,6 +64,40 @@ def _by_distinct(
     return convert.Converted(result, errors)
 
 
+def _extra_json(extras: list[tuple[str, pa.Array]], n: int) -> pa.Array:
+    """Each row's unmapped cells as the JSON object text `dumps` writes
+    (`{"微信号":"wx1"}`, `{}`): stripped, blank cells left out, each distinct
+    value encoded once."""
+    names = [name for name, _ in extras]
+    if len(set(names)) < len(names):  # one key for two columns: as the row path's dict has it
+        cells = [column.to_pylist() for _, column in extras]
+        return pa.array(
+            [
+                dumps({k: v[i].strip() for k, v in zip(names, cells, strict=True) if v[i].strip()})
+                for i in range(n)
+            ],
+            pa.string(),
+        )
+    parts = []
+    for name, column in extras:
+        stripped = pc.utf8_trim(column, characters=convert.STRIP)
+        distinct = pc.unique(stripped)
+        key = "," + _json_text(name) + ":"
+        encoded = pa.array([key + _json_text(v) if v else "" for v in distinct.to_pylist()])
+        parts.append(encoded.take(pc.index_in(stripped, value_set=distinct)))
+    if not parts:
+        return pa.array(["{}"] * n, pa.string())
+    # each part is `,"key":value` or empty, so the first comma goes (Arrow's
+    # null_handling="skip" drops rows where every part is null: not used)
+    body = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*parts, ""), 1)
+    return pc.binary_join_element_wise("{", body, "}", "")
+
+
+def _json_text(value: str) -> str:
+    """A JSON string as `dumps` writes it (UTF-8 kept, `"` and control characters escaped)."""
+    return dumps([value])[1:-1]
+
+
 def _pad(values: list[str], width: int) -> list[str]:
     return values + [""] * (width - len(values))
 
@@ -126,35 +160,32 @@ class ColumnMapper:
     def map(self, rows: list[Row]) -> tuple[pa.Table | None, list[Reject]]:
         """The good rows as a table (with `_location`), and the rejects."""
         m = self.mapper
-        rejects: list[Reject] = []
+        rejects: list[tuple[int, Reject]] = []  # (line of the row at fault, reject)
+        width = m.width
         good: list[Row] = []
         for row in rows:
             if row.problem or (
-                len(row.values) > m.width and any(v.strip() for v in row.values[m.width :])
+                len(row.values) > width and any(v.strip() for v in row.values[width:])
             ):
                 result = m.map(row.values, row.line, row.problem)
                 assert isinstance(result, Reject)
-                rejects.append(result)
+                rejects.append((row.line, result))
             else:
                 good.append(row)
         if not good:
-            return None, rejects
+            return None, [reject for _, reject in rejects]
         n = len(good)
         problems: dict[int, list[str]] = {}
         columns: dict[str, pa.Array] = {}
-        extra_names: list[str] = []
-        extra_cells: list[list[str]] = []
+        extras: list[tuple[str, pa.Array]] = []
         currency_marks: pa.Array | None = None
-        width = m.width
         padded = [r.values if len(r.values) >= width else _pad(r.values, width) for r in good]
         by_column = list(zip(*padded, strict=False))  # the rows transposed, in C
         for index, field, parse in m._plan:
-            cells = list(by_column[index])
+            column = pa.array(by_column[index], pa.string())
             if parse is None:
-                extra_names.append(field)
-                extra_cells.append(cells)
+                extras.append((field, column))
                 continue
-            column = pa.array(cells, pa.string())
             header = m.labels.get(field)
             if field == "amount":
                 comma = m._named(m.settings.decimal_comma, field, header)
@@ -189,59 +220,86 @@ class ColumnMapper:
         source_ids = columns.get("source_id")
         if source_ids is None:
             source_ids = pa.nulls(n, pa.string())
+        order = self._order(good, source_ids, problems, rejects)
+        columns["extra"] = _extra_json(extras, n)
+        lines = pa.array([r.line for r in good], pa.int64())
+        columns[LOCATION] = pc.binary_join_element_wise(
+            m.path.name, pc.cast(lines, pa.string()), ":"
+        )
+        table = pa.table(columns)
+        if order is not None:
+            table = table.take(pa.array(order, pa.int64()))
+        rejects.sort(key=lambda item: item[0])  # in row order, as the row path has them
+        return (table if table.num_rows else None), [reject for _, reject in rejects]
+
+    def _order(
+        self,
+        good: list[Row],
+        source_ids: pa.Array,
+        problems: dict[int, list[str]],
+        rejects: list[tuple[int, Reject]],
+    ) -> list[int] | None:
+        """The rows that land, in the row path's order (None: all, as they
+        are); the others become rejects: a cell that does not convert, no id,
+        or an id that appears again later in the batch (the later row wins,
+        in the place of the earlier)."""
+        m = self.mapper
+        no_id = source_ids.null_count
+        repeated = pc.count_distinct(source_ids).as_py() + no_id < len(source_ids)
+        if not problems and not no_id and not repeated:
+            return None
         ids = source_ids.to_pylist()
-        keep = [True] * n
-        where: dict[str, int] = {}
+        order: list[int] = []
+        where: dict[str, int] = {}  # source id -> its place in `order`
         for i, row in enumerate(good):
-            location = f"{m.path.name}:{row.line}"
             if i in problems:
-                keep[i] = False
+                location = f"{m.path.name}:{row.line}"
                 rejects.append(
-                    Reject(
-                        reason=f"{location}: " + "; ".join(problems[i]),
-                        raw=m.raw(row.values),
-                        source_id=ids[i],
-                        location=location,
+                    (
+                        row.line,
+                        Reject(
+                            reason=f"{location}: " + "; ".join(problems[i]),
+                            raw=m.raw(row.values),
+                            source_id=ids[i],
+                            location=location,
+                        ),
                     )
                 )
                 continue
             if ids[i] is None:
-                keep[i] = False
+                location = f"{m.path.name}:{row.line}"
                 rejects.append(
-                    Reject(
-                        reason=f"{location}: {m.label('source_id')}: empty (every row needs an id)",
-                        raw=m.raw(row.values),
-                        location=location,
+                    (
+                        row.line,
+                        Reject(
+                            reason=f"{location}: {m.label('source_id')}: empty "
+                            "(every row needs an id)",
+                            raw=m.raw(row.values),
+                            location=location,
+                        ),
                     )
                 )
                 continue
-            earlier = where.get(ids[i])
-            if earlier is not None:  # the same id twice: the later row wins
-                keep[earlier] = False
-                at = f"{m.path.name}:{good[earlier].line}"
-                rejects.append(
+            place = where.get(ids[i])
+            if place is None:
+                where[ids[i]] = len(order)
+                order.append(i)
+                continue
+            earlier = good[order[place]]  # the same id twice: the later row wins
+            at = f"{m.path.name}:{earlier.line}"
+            rejects.append(
+                (
+                    row.line,
                     Reject(
                         reason=f"{at}: id {ids[i]!r} appears again at line {row.line}; "
                         "the later row is used",
-                        raw=m.raw(good[earlier].values),
+                        raw=m.raw(earlier.values),
                         location=at,
-                    )
+                    ),
                 )
-            where[ids[i]] = i
-        extras = [
-            dumps(
-                {
-                    name: cells[i].strip()
-                    for name, cells in zip(extra_names, extra_cells, strict=True)
-                    if cells[i] and not cells[i].isspace()
-                }
             )
-            for i in range(n)
-        ]
-        columns["extra"] = pa.array(extras, pa.string())
-        columns[LOCATION] = pa.array([f"{m.path.name}:{r.line}" for r in good], pa.string())
-        table = pa.table(columns).filter(pa.array(keep))
-        return (table if table.num_rows else None), rejects
+            order[place] = i
+        return order
 
     def _model_defaults(self, columns: dict[str, pa.Array]) -> None:
         """An empty cell takes the model's default, as a field left out does

@@ -121,14 +121,14 @@ def text(column: pa.Array) -> Converted:
     placeholders (`-`, `n/a`, `无` …) null. No Python per cell."""
 
     def run(cells: pa.Array) -> Converted:
-        stripped = pc.utf8_trim(cells, characters=_STRIP)
+        stripped = pc.utf8_trim(cells, characters=STRIP)
         empty = null_as_false(pc.is_in(stripped, _EMPTY))
         return Converted(pc.if_else(empty, pa.scalar(None, pa.string()), stripped))
 
     return _on_filled(column, run)
 
 
-_STRIP = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+STRIP = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 """The characters `str.strip()` removes (none lies above U+3000)."""
 _EMPTY = pa.array(sorted(parsing._EMPTY))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hub_csv.columnar import ColumnMapper
 from hub_csv.mapping import RowMapper
 
 from hub.testing import Project
@@ -18,26 +19,34 @@ def write_customers(path: Path, n: int, changed: dict[int, str] | None = None) -
     path.write_text(HEADER + "".join(rows), encoding="utf-8")
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
+@pytest.fixture(params=[False, True], ids=["rows", "columns"])
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Project:
     (tmp_path / "data").mkdir()
     write_customers(tmp_path / "data" / "customers.csv", 300)
     project = Project(tmp_path)
+    folder = str(tmp_path / "data")
     project.configure(
-        {"files": {"adapter": "csv", "folder": str(tmp_path / "data")}}, sync={"batch_size": 100}
+        {"files": {"adapter": "csv", "folder": folder, "columnar": request.param}},
+        sync={"batch_size": 100},
     )
     return project
 
 
 def count_mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows mapped, on either path (the files here have no bad rows)."""
     calls = [0]
-    original = RowMapper.map
+    by_row, by_column = RowMapper.map, ColumnMapper.map
 
-    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def row(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls[0] += 1
-        return original(self, *args, **kwargs)
+        return by_row(self, *args, **kwargs)
 
-    monkeypatch.setattr(RowMapper, "map", counting)
+    def column(self, rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[0] += len(rows)
+        return by_column(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(RowMapper, "map", row)
+    monkeypatch.setattr(ColumnMapper, "map", column)
     return calls
 
 
