@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -175,7 +175,8 @@ class ColumnMapper:
         if not good:
             return None, [reject for _, reject in rejects]
         n = len(good)
-        problems: dict[int, list[str]] = {}
+        problems: dict[int, list[str]] = {}  # cells that do not convert
+        late: dict[int, list[str]] = {}  # found after the id, as on the row path
         columns: dict[str, pa.Array] = {}
         extras: list[tuple[str, pa.Array]] = []
         currency_marks: pa.Array | None = None
@@ -214,13 +215,14 @@ class ColumnMapper:
                 columns[field] = pa.array([value] * n)
         self._model_defaults(columns)
         if "amount" in columns:
-            self._currency(columns, currency_marks, problems)
+            self._currency(columns, currency_marks, late)
         elif isinstance(columns.get("currency"), pa.Array):
             columns["currency"] = pc.utf8_upper(columns["currency"])
         source_ids = columns.get("source_id")
         if source_ids is None:
             source_ids = pa.nulls(n, pa.string())
-        order = self._order(good, source_ids, problems, rejects)
+        self._required(columns, n, late)
+        order = self._order(good, source_ids, problems, late, rejects)
         columns["extra"] = _extra_json(extras, n)
         lines = pa.array([r.line for r in good], pa.int64())
         columns[LOCATION] = pc.binary_join_element_wise(
@@ -237,16 +239,17 @@ class ColumnMapper:
         good: list[Row],
         source_ids: pa.Array,
         problems: dict[int, list[str]],
+        late: dict[int, list[str]],
         rejects: list[tuple[int, Reject]],
     ) -> list[int] | None:
         """The rows that land, in the row path's order (None: all, as they
         are); the others become rejects: a cell that does not convert, no id,
-        or an id that appears again later in the batch (the later row wins,
-        in the place of the earlier)."""
+        a `late` problem, or an id that appears again later in the batch (the
+        later row wins, in the place of the earlier)."""
         m = self.mapper
         no_id = source_ids.null_count
         repeated = pc.count_distinct(source_ids).as_py() + no_id < len(source_ids)
-        if not problems and not no_id and not repeated:
+        if not problems and not late and not no_id and not repeated:
             return None
         ids = source_ids.to_pylist()
         order: list[int] = []
@@ -280,6 +283,20 @@ class ColumnMapper:
                     )
                 )
                 continue
+            if i in late:
+                location = f"{m.path.name}:{row.line}"
+                rejects.append(
+                    (
+                        row.line,
+                        Reject(
+                            reason=f"{location}: " + "; ".join(late[i]),
+                            raw=m.raw(row.values),
+                            source_id=ids[i],
+                            location=location,
+                        ),
+                    )
+                )
+                continue
             place = where.get(ids[i])
             if place is None:
                 where[ids[i]] = len(order)
@@ -300,6 +317,26 @@ class ColumnMapper:
             )
             order[place] = i
         return order
+
+    def _required(self, columns: dict[str, pa.Array], n: int, late: dict[int, list[str]]) -> None:
+        """A required field left empty, worded as on the row path (where the
+        model refuses it), for rows with no earlier `late` problem."""
+        m = self.mapper
+        found: dict[int, list[str]] = {}
+        for field, info in m.model.model_fields.items():
+            if field in ("source", "source_id", "extra") or not info.is_required():
+                continue
+            column = columns.get(field)
+            if column is None:
+                empty: Iterable[int] = range(n)
+            elif column.null_count:
+                empty = pc.indices_nonzero(pc.is_null(column)).to_pylist()
+            else:
+                continue
+            for i in empty:
+                if i not in late:
+                    found.setdefault(i, []).append(f"{m.label(field)}: empty")
+        late.update(found)
 
     def _model_defaults(self, columns: dict[str, pa.Array]) -> None:
         """An empty cell takes the model's default, as a field left out does

@@ -97,3 +97,45 @@ def test_a_columnar_resync_updates_only_what_changed(tmp_path: Path, columnar: b
     assert (result.updated, result.unchanged, result.deleted) == (1, 48, 1)
     stored = {r["source_id"]: r for r in project.rows("activities")}
     assert stored["A7"]["kind"] == "visit" and stored["A49"]["deleted_at"] is not None
+
+
+DIRTY = {
+    "managers": (
+        "id,name,email,微信号,微信号\n"
+        'M1,Ann,ann@example.com,wx1,\nM2,"Bob ""B"", Jr.",,,wx2\n'
+        'M3,,a@b.c,,\n,NoId,,,\nM1,Ann again,,"x\ny",\n'
+        'M4,"two\nlines",,,\nM5,Eve,,,,extra,\nM6,"broken"q,,,\nM7,Zed,,\x00,\n'
+        "   ,  , ,,\n\n"
+        "M8,Ivy\nM9,\udcff坏,,,\nM10,Ann,,\t,\u3000\n"
+    ),
+    "activities": (
+        "id,type,date,amount,currency,manager,duration,notes,channel\n"
+        'A1,order,2026/3/5 10:00,"¥1,234.50",,M1,05:30,"a, b",Web\n'
+        'A2,order,2026-03-06,"1,23",,M1,,,\n'
+        "A3,call,0001-01-01,5,,M1,,,\n"
+        "A4,order,2026-03-07,$5,CNY,M1,,,\n"
+        "A5,飞鸽传书,2026-03-08 09:00,,,M1,,,\n"
+        "A6,order,2026-03-09T09:00+08:00,-5,,M1,,,\n"
+        "A7,call,,,,,,,\n"
+        'A8,visit,2026年3月10日 下午3:00,1.2万,,M2,12分钟,"多\n行",企业微信\n'
+        "A9,call,2026-02-30 10:00,,,,,,\n"
+        "A2,call,2026-03-11 10:00,,,,abc,,\n"
+        "A10,call,2026-03-12 10:00,,usd,,,,\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("batch_size", [3, 1000])
+@pytest.mark.parametrize("entity", list(DIRTY))
+def test_dirty_files_read_the_same_both_ways(tmp_path: Path, entity: str, batch_size: int) -> None:
+    """Records in the same order, and the same rejects (location, reason, raw, id)."""
+    (tmp_path / f"{entity}.csv").write_bytes(DIRTY[entity].encode("utf-8", "surrogateescape"))
+    rows = read(adapter(tmp_path, False, **{entity: f"{entity}.csv"}), entity, batch_size)
+    columns = read(adapter(tmp_path, True, **{entity: f"{entity}.csv"}), entity, batch_size)
+    assert columns.records == rows.records
+    assert len(rows.records) >= 3 and len(rows.rejects) >= 4
+
+    def key(r):  # type: ignore[no-untyped-def]
+        return (int(r.location.rsplit(":", 1)[1]), r.reason, r.raw, r.source_id)
+
+    assert sorted(map(key, columns.rejects)) == sorted(map(key, rows.rejects))
