@@ -40,7 +40,6 @@ from hub.adapters.pacing import InFlightLimit, LimitMemory
 from hub.adapters.tokens import TokenStore, token_key
 from hub.errors import AuthError, ConfigError, QuotaExhausted, SourceDataError, SourceUnreachable
 from hub_zoho.auth import ZohoAuth, not_zoho
-from hub_zoho.gcpause import paused
 from hub_zoho.settings import ZohoSettings
 
 API = "/crm/v8"
@@ -122,8 +121,7 @@ over a JSON number's text, so amounts stay exact Decimals."""
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        with paused():
-            data = _decoder.decode(response.content)
+        data = _decoder.decode(response.content)
     except msgspec.DecodeError:
         # What msgspec refuses and `json` reads (NaN, a BOM, lone surrogates): read as before.
         try:

@@ -40,7 +40,6 @@ from hub_zoho.client import ZohoClient
 from hub_zoho.concurrency import PageBudget, side_by_side
 from hub_zoho.describe import ModuleFacts, module_facts
 from hub_zoho.fields import plan_fields
-from hub_zoho.gcpause import paused
 from hub_zoho.mapping import NEEDED, Mapper, Rows, hidden_fields
 from hub_zoho.paging import (
     MAX_IDS,
@@ -330,8 +329,7 @@ class StreamReader:
         for event in self._events(modules, st, ctx, complete, budget):
             module_state = st.modules[event.module]
             if isinstance(event, _Records):
-                with paused():
-                    self.mapper.rows(event.module, event.records, into=rows)
+                self.mapper.rows(event.module, event.records, into=rows)
                 if event.budgeted:
                     budget.consumed()
                 done += len(event.records)
