@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from hub.errors import ExitCode, LockHeld
+from hub.store.database import Store
 from hub.store.tables import leases, runs
+from hub.sync.lease import _HELD_HERE, Lease
 from hub.sync.stream import StreamSync
 from hub.testing import Project
 
@@ -190,3 +192,18 @@ def test_state_is_not_reset_under_a_running_sync(
     plant_lease(example, "elsewhere:4242:cafe", dt.timedelta(seconds=5))
     assert run(["-C", str(example.config_path), "state", "reset", "-c", "files"]) == ExitCode.LOCKED
     assert "is being synced by run" in capsys.readouterr().err
+
+
+def test_a_lease_this_process_released_but_could_not_delete_is_not_held(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A full disk can keep `release` from deleting the row; a later sync in
+    the same process (an engine worker) takes over at once, while a lease
+    this process still holds keeps refusing."""
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.upgrade()
+    first = Lease(store, ["files"], ttl_seconds=600)
+    first.acquire()
+    with pytest.raises(LockHeld):
+        Lease(store, ["files"], ttl_seconds=600).acquire()
+    _HELD_HERE.discard(first.holder)  # what release does before its delete fails
+    taken = Lease(store, ["files"], ttl_seconds=600).acquire()
+    assert [t.holder for t in taken] == [first.holder]

@@ -115,6 +115,34 @@ def test_upsert_counts_and_is_idempotent(store_url: str) -> None:
     assert link_count == 3
 
 
+def test_only_referenced_entities_are_linked_and_counts_stay_exact(store_url: str) -> None:
+    """Activities get no `links` rows (nothing refers to them), yet their
+    references resolve and inserted/updated/unchanged are counted exactly."""
+    store = Store(store_url)
+    store.upgrade()
+    w = writer(store, "activities")
+    with store.begin() as conn:
+        writer(store, "customers").upsert(conn, [customer("c1")], 1, NOW)
+        first = w.upsert(
+            conn, [order("o1", "10", customer_source_id="c1"), order("o2", "5")], 1, NOW
+        )
+    with store.begin() as conn:
+        second = w.upsert(
+            conn,
+            [order("o1", "10", customer_source_id="c1"), order("o2", "6"), order("o3", "1")],
+            1,
+            NOW,
+        )
+    with store.read() as conn:
+        entities = conn.execute(select(links.c.entity).distinct()).scalars().all()
+        rows = {r.source_id: r for r in iter_records(conn, "activities")}
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.inserted, second.updated, second.unchanged) == (1, 1, 1)
+    assert entities == ["customers"]
+    assert rows["o1"].customer_id == hub_id("crm", "customers", "c1")
+    assert rows["o2"].amount == Decimal("6")
+
+
 def test_a_record_twice_in_one_batch_keeps_its_last_version(store_url: str) -> None:
     """A source may list a record twice in one page; the last version wins, and
     the other records of the batch land unchanged (PostgreSQL refuses to update

@@ -51,6 +51,14 @@ from hub.store.types import UTCDateTime
 
 HUB_ID_NAMESPACE = uuid.UUID("6f1c7a52-3c1e-4d9a-9a43-1f0c2b7d5e10")
 
+LINKED = frozenset(
+    target for model in ENTITIES.values() for _, _, target in reference_fields(model)
+)
+"""Entities other records refer to (managers, customers): only theirs get a
+row in `links`, which is where references are resolved. The others' hub ids
+are derived from (connection, entity, source id) all the same; a links row
+for each activity would be an index write per row that nothing reads."""
+
 _KEYS = ("id", "source", "source_id")
 
 
@@ -127,17 +135,24 @@ class RecordWriter:
         self._time_writer = UTCDateTime.writer(dialect_name) or (lambda v: v)
 
         # A batch is staged, then written by one statement per target table,
-        # all reading the staging table: links, the upsert (reference hub ids
-        # looked up in links; a row is rewritten only when its content
-        # changed, compared column by column in SQL) and seen.
+        # all reading the staging table: the count of new rows, links (of
+        # entities others refer to), the upsert (reference hub ids looked up
+        # in links; a row is rewritten only when its content changed,
+        # compared column by column in SQL) and seen.
         self.staging = StagingTable(dialect_name, entity, self.fields)
         p = "?" if dialect_name == "sqlite" else "%s"
         distinct = "IS NOT" if dialect_name == "sqlite" else "IS DISTINCT FROM"
         stage = self.staging.name
+        self._new_sql = (
+            f"SELECT count(*) FROM {stage} s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {entity} t WHERE t.source = {p} AND t.source_id = s.source_id)"
+        )
         self._links_sql = (
             f"INSERT INTO links (connection, entity, source_id, hub_id, linked_at) "
             f"SELECT {p}, {p}, s.source_id, s.id, {p} FROM {stage} s WHERE true "
             f"ON CONFLICT DO NOTHING"
+            if entity in LINKED
+            else None
         )
         targets = ["id", "source", "source_id", *self.fields]
         sources = ["s.id", p, "s.source_id", *(f"s.{name}" for name in self.fields)]
@@ -261,7 +276,9 @@ class RecordWriter:
         digest_of = digests.get if digests else None
         seen_digests = [digest_of(s) for s in source_ids] if digest_of else [None] * len(hub_ids)
         self.staging.load(conn, table, hub_ids, seen_digests)
-        inserted = conn.exec_driver_sql(self._links_sql, (connection, entity, stamp)).rowcount
+        inserted = conn.exec_driver_sql(self._new_sql, (connection,)).scalar_one()
+        if self._links_sql:
+            conn.exec_driver_sql(self._links_sql, (connection, entity, stamp))
         written = conn.exec_driver_sql(
             self._upsert_sql, (*self._constants, self.stream, stamp, stamp)
         ).rowcount

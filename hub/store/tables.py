@@ -123,7 +123,7 @@ links = Table(
     Column("connection", String(128), primary_key=True),
     Column("entity", String(32), primary_key=True),
     Column("source_id", String(255), primary_key=True),
-    Column("hub_id", HUB_ID, nullable=False, index=True),
+    Column("hub_id", HUB_ID, nullable=False),
     Column("linked_at", UTCDateTime, nullable=False),
 )
 

@@ -39,15 +39,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_HELD_HERE: set[str] = set()
+"""Holders of this process's leases between `acquire` and `release`."""
+
+
 def _process_gone(holder: str) -> bool:
-    """True if `holder` is a process on this host that has exited."""
+    """True if `holder` is a process on this host that has exited, or a lease
+    of this very process that was released but could not be deleted (a full
+    disk): an engine worker or a test running many syncs in one process must
+    not wait for it to go stale."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
-        return False
+        return holder not in _HELD_HERE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -72,6 +79,14 @@ class Lease:
 
     def acquire(self) -> list[TakenOver]:
         """Take every lease or none; raise `LockHeld` naming the holder."""
+        _HELD_HERE.add(self.holder)
+        try:
+            return self._acquire()
+        except BaseException:
+            _HELD_HERE.discard(self.holder)
+            raise
+
+    def _acquire(self) -> list[TakenOver]:
         taken: list[TakenOver] = []
         now = _now()
         with self.store.begin() as conn:
@@ -163,6 +178,7 @@ class Lease:
         self._thread.start()
 
     def release(self) -> None:
+        _HELD_HERE.discard(self.holder)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
