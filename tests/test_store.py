@@ -366,15 +366,14 @@ def test_a_stream_loaded_and_swept_in_one_transaction_is_analyzed_first(
 
 
 def test_digests_are_found_and_kept_across_many_ids(store_url: str) -> None:
-    """Batches larger than one IN list (ID_CHUNK): every digest is found, and
-    the rows kept unchanged survive the sweep of a complete read, the others not."""
-    from hub.store.records import ID_CHUNK
-
+    """A batch of more ids than SQLite binds parameters (999 in old builds),
+    some with quotes and non-ASCII: every digest is found, and the rows kept
+    unchanged survive the sweep of a complete read, the others not."""
     store = Store(store_url)
     store.upgrade()
     w = writer(store, "customers")
-    count = 2 * ID_CHUNK + 3
-    ids = [f"c{i}" for i in range(count)]
+    count = 2503
+    ids = [f"c{i}" for i in range(count - 3)] + ['c"quoted"', "c'single'", "客户-7"]
     with store.begin() as conn:
         w.upsert(conn, [customer(i) for i in ids], 1, NOW, {i: f"d-{i}" for i in ids})
     with store.read() as conn:

@@ -15,6 +15,7 @@ resolved at the end of the run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,13 +83,6 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-ID_CHUNK = 500
-"""Source ids per `IN (…)` list on SQLite: under the 999 variables the oldest
-SQLite builds allow, and one fixed size, so the driver's statement cache
-reuses the prepared statement (SQLAlchemy's expanding IN compiled a new
-statement of 5,000 parameters for every batch)."""
 
 
 def _compile_dialect(name: str) -> Dialect:
@@ -213,10 +207,13 @@ class RecordWriter:
             *(mark_layout.index(n) for n in compiled_mark.positiontup or ())
         )
         # Per batch: the digests of its ids, and a new generation for the ids the
-        # adapter found unchanged. Written by hand for IN lists of a fixed size
-        # (SQLite, see ID_CHUNK) or one array (PostgreSQL) per statement.
+        # adapter found unchanged, each one statement whatever the batch's size:
+        # the ids travel as one JSON array (SQLite's json_each) or one array
+        # (PostgreSQL), not as thousands of bound parameters.
         if dialect_name == "sqlite":
-            where = "connection = ? AND stream = ? AND source_id IN ({marks})"
+            where = (
+                "connection = ? AND stream = ? AND source_id IN (SELECT value FROM json_each(?))"
+            )
             self._keep_sql = f"UPDATE seen SET generation = ? WHERE {where}"
         else:
             where = "connection = %s AND stream = %s AND source_id = ANY(%s)"
@@ -317,9 +314,9 @@ class RecordWriter:
     def keep(self, conn: Connection, unchanged: Sequence[tuple[str, str]], generation: int) -> None:
         """Rows the adapter found unchanged by their digest: (source id, digest).
         Their `seen` rows exist with that digest; only the generation moves."""
-        ids = [source_id for source_id, _ in unchanged]
-        for chunk, sql in self._id_statements(self._keep_sql, ids):
-            conn.exec_driver_sql(sql, (generation, self.connection, self.stream, *chunk))
+        if unchanged:
+            ids = self._id_list([source_id for source_id, _ in unchanged])
+            conn.exec_driver_sql(self._keep_sql, (generation, self.connection, self.stream, ids))
 
     def start_bulk_load(self, conn: Connection) -> bool:
         """Loading into an empty table on SQLite: drop its secondary indexes
@@ -344,24 +341,20 @@ class RecordWriter:
     def stored_digests(self, conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
         """Digests of the live stored rows among `source_ids`: a source row
         whose digest matches is unchanged and need not be parsed again."""
-        found: dict[str, str] = {}
-        for chunk, sql in self._id_statements(self._digest_sql, source_ids):
-            found.update(conn.exec_driver_sql(sql, (self.connection, self.stream, *chunk)).all())
-        return found
+        if not source_ids:
+            return {}
+        ids = self._id_list(source_ids)
+        return dict(
+            conn.exec_driver_sql(self._digest_sql, (self.connection, self.stream, ids)).all()
+        )
 
-    def _id_statements(
-        self, template: str, ids: Sequence[str]
-    ) -> Iterator[tuple[tuple[Any, ...], str]]:
-        """(id parameters, statement) for `ids`: IN lists of ID_CHUNK on SQLite,
-        one array on PostgreSQL."""
-        if not ids:
-            return
-        if self.dialect_name != "sqlite":
-            yield (list(ids),), template
-            return
-        for start in range(0, len(ids), ID_CHUNK):
-            chunk = tuple(ids[start : start + ID_CHUNK])
-            yield chunk, template.format(marks=",".join("?" * len(chunk)))
+    def _id_list(self, ids: Sequence[str]) -> Any:
+        """Source ids as one parameter: JSON array text on SQLite, a list on PostgreSQL."""
+        return (
+            json.dumps(list(ids), ensure_ascii=False)
+            if self.dialect_name == "sqlite"
+            else list(ids)
+        )
 
     def tombstone(self, conn: Connection, deletes: Sequence[Tombstone], now: dt.datetime) -> int:
         if not deletes:
