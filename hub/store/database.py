@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
-SCHEMA_VERSION = "0014"
+SCHEMA_VERSION = "0015"
 """The newest migration's revision; `tests/test_store.py` checks it against
 alembic, so a new migration must update it."""
 

@@ -47,7 +47,7 @@ from hub.adapters.contract import Tombstone
 from hub.columns import to_table
 from hub.model import ENTITIES, Record, reference_fields
 from hub.store.staging import StagingTable
-from hub.store.tables import entity_tables, links, seen
+from hub.store.tables import entity_tables, id_index_name, links, seen
 from hub.store.types import UTCDateTime
 
 HUB_ID_NAMESPACE = uuid.UUID("6f1c7a52-3c1e-4d9a-9a43-1f0c2b7d5e10")
@@ -320,15 +320,16 @@ class RecordWriter:
 
     def start_bulk_load(self, conn: Connection) -> bool:
         """Loading into an empty table on SQLite: drop its secondary indexes
-        (they are built again, sorted and far faster, by `ensure_indexes`).
-        True if dropped. A run killed in between is healed by the next
-        sync's `ensure_indexes`."""
+        and the unique index on `id` (hub ids are unique by construction: a
+        hash of the unique (source, source_id)); `ensure_indexes` builds them
+        again, sorted and far faster. True if dropped. A run killed in
+        between is healed by the next sync's `ensure_indexes`."""
         if self.dialect_name != "sqlite":
             return False
         if conn.execute(select(self.table.c.id).limit(1)).first() is not None:
             return False
         for index in self.table.indexes:
-            if not index.unique:
+            if not index.unique or index.name == id_index_name(self.entity):
                 index.drop(conn, checkfirst=True)
         return True
 
