@@ -129,7 +129,8 @@ class RecordWriter:
         self._time_writer = UTCDateTime.writer(dialect_name) or (lambda v: v)
 
         # A batch is staged, then written by one statement per target table,
-        # all reading the staging table: the count of new rows, links (of
+        # all reading the staging table: the count of new rows (SQLite; on
+        # PostgreSQL the upsert returns which rows it inserted), links (of
         # entities others refer to), the upsert (reference hub ids looked up
         # in links; a row is rewritten only when its content changed,
         # compared column by column in SQL) and seen.
@@ -170,6 +171,10 @@ class RecordWriter:
             + " WHERE "
             + " OR ".join(f"{entity}.{name} {distinct} excluded.{name}" for name in watched)
         )
+        if dialect_name == "postgresql":
+            # one flag per written row: true where it was inserted (no previous
+            # version, so no xmax), which spares PostgreSQL the count of new rows
+            self._upsert_sql += " RETURNING (xmax = 0)"
         self._constants = tuple(constants)
         self._seen_sql = (
             f"INSERT INTO seen (connection, stream, source_id, generation, digest) "
@@ -273,12 +278,18 @@ class RecordWriter:
         digest_of = digests.get if digests else None
         seen_digests = [digest_of(s) for s in source_ids] if digest_of else [None] * len(hub_ids)
         self.staging.load(conn, table, hub_ids, seen_digests)
-        inserted = conn.exec_driver_sql(self._new_sql, (connection,)).scalar_one()
+        if self.dialect_name == "sqlite":
+            inserted = conn.exec_driver_sql(self._new_sql, (connection,)).scalar_one()
         if self._links_sql:
             conn.exec_driver_sql(self._links_sql, (connection, entity, stamp))
-        written = conn.exec_driver_sql(
+        result = conn.exec_driver_sql(
             self._upsert_sql, (*self._constants, self.stream, stamp, stamp)
-        ).rowcount
+        )
+        if self.dialect_name == "sqlite":
+            written = result.rowcount
+        else:
+            flags = result.scalars().all()
+            written, inserted = len(flags), sum(flags)
         # a tombstoned record keeps no digest: should it come back, it is mapped again
         conn.exec_driver_sql(self._seen_sql, (connection, self.stream, generation))
         return UpsertCounts(
@@ -323,7 +334,12 @@ class RecordWriter:
         and the unique index on `id` (hub ids are unique by construction: a
         hash of the unique (source, source_id)); `ensure_indexes` builds them
         again, sorted and far faster. True if dropped. A run killed in
-        between is healed by the next sync's `ensure_indexes`."""
+        between is healed by the next sync's `ensure_indexes`.
+
+        SQLite only: there one writer at a time holds the whole database, while
+        on PostgreSQL a DROP INDEX waits for (and blocks) every other stream
+        writing the same table, such as Zoho's calls, tasks and events, all
+        activities, read at once by several engine workers."""
         if self.dialect_name != "sqlite":
             return False
         if conn.execute(select(self.table.c.id).limit(1)).first() is not None:

@@ -69,6 +69,12 @@ class StreamSync:
         connection, name, current = self.connection, self.stream.name, self.current
         generation = current.generation + 1 if batch.snapshot_begins else current.generation
         with self.store.begin() as conn:
+            if self.store.dialect == "postgresql":
+                # A batch's commit need not wait for its WAL to reach the disk: the
+                # batch and its checkpoint commit together, so a server crash can
+                # only lose whole batches, which the next run reads again; the
+                # run's end (runs.finish) commits synchronously, flushing them all.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             self.lease.fence(conn)
             counts = self.writer.upsert(conn, batch.records, generation, now, batch.digests)
             self.writer.keep(conn, batch.unchanged, generation)
