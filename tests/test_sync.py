@@ -443,3 +443,25 @@ def test_a_batch_the_store_refuses_fails_with_the_database_reason_only(
     assert result.error.startswith("the store refused a batch: ")
     assert "13812345678" not in result.error and "INSERT" not in result.error
     assert project.rows("customers") == []  # the batch is all or nothing
+
+
+def test_a_fixed_row_resolves_its_reject_when_it_lands_on_both_stores(
+    tmp_path: Path, store_url: str
+) -> None:
+    """The rejects a batch's landed rows fix are found by the batch's ids in one
+    statement (a JSON array on SQLite, an array on PostgreSQL)."""
+    example = example_project(tmp_path / "p", store_url)
+    path = example.root / "data" / "activities.csv"
+    rows = read_csv(path)
+    good = rows[11][12]
+    rows[11][12] = "forever"
+    write_csv(path, rows)
+    example.sync()
+    rows[11][12] = good
+    write_csv(path, rows)
+    example.sync(streams=("activities",))
+    with example.store.read() as conn:
+        found = conn.execute(
+            select(rejects.c.resolution).where(rejects.c.source_id == rows[11][0])
+        ).all()
+    assert found == [("stored",)]

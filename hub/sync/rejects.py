@@ -9,10 +9,22 @@ longer contains it, or when a replay stores it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, func, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    bindparam,
+    desc,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from hub import secrets
 from hub.adapters.contract import Reject
@@ -100,12 +112,22 @@ def resolve_landed(
     run_id: int,
     now: dt.datetime,
 ) -> int:
-    """Open rejects whose record has now been stored."""
+    """Open rejects whose record has now been stored (a whole batch's ids as one
+    parameter: a JSON array on SQLite, an array on PostgreSQL, rather than an
+    IN list of thousands compiled for every batch)."""
     if not source_ids:
         return 0
+    if conn.dialect.name == "sqlite":
+        ids = bindparam("ids", json.dumps(list(source_ids), ensure_ascii=False))
+        landed = rejects.c.source_id.in_(
+            select(literal_column("value")).select_from(func.json_each(ids))
+        )
+    else:
+        ids = bindparam("ids", list(source_ids), type_=ARRAY(String))
+        landed = rejects.c.source_id == func.any(ids)
     return conn.execute(
         update(rejects)
-        .where(_open(connection, stream), rejects.c.source_id.in_(list(source_ids)))
+        .where(_open(connection, stream), landed)
         .values(resolved_at=now, resolved_run_id=run_id, resolution="stored")
     ).rowcount
 
