@@ -12,7 +12,6 @@ import unicodedata
 from functools import lru_cache
 
 import phonenumbers
-from pypinyin import Style, lazy_pinyin
 from stdnum.cn import uscc
 
 _SPACE_PUNCT = re.compile(r"[\s\-_.,，。·・()（）\[\]【】'\"/\\&+:;!?#*@]+")
@@ -155,6 +154,10 @@ def syllables(value: str | None) -> tuple[str, ...]:
     if not raw:
         return ()
     if has_cjk(raw):
+        # imported here: its phrase dictionary takes a quarter of a second to
+        # load, which every `hub` command paid, a re-sync with nothing to match too
+        from pypinyin import Style, lazy_pinyin
+
         parts = lazy_pinyin(raw, style=Style.NORMAL, errors="ignore")
         return tuple(p for p in (_SPACE_PUNCT.sub("", x) for x in parts) if p)
     return tuple(p for p in _SPACE_PUNCT.split(raw) if p)
