@@ -40,7 +40,7 @@ from hub_csv.reader import CsvFile, Row, check_regular_file
 from hub_csv.settings import CsvSettings, FileSettings
 from hub_csv.writer import write_csv
 
-READER_VERSION = 2
+READER_VERSION = 3
 """Bumped when reading or mapping changes meaning: stored digests and file
 fingerprints then no longer match, so every file and row is read again."""
 

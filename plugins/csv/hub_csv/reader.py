@@ -306,10 +306,9 @@ class CsvFile:
                     f"line(s) (an unmatched quote?); reading goes on at line {first.number + 1}",
                 )
                 continue
+            reader = csv.reader((ln.text for ln in group), delimiter=self.delimiter, strict=True)
             try:
-                values = next(
-                    csv.reader((ln.text for ln in group), delimiter=self.delimiter, strict=True)
-                )
+                values = next(reader)
             except (csv.Error, StopIteration) as exc:
                 if len(group) > 1:
                     queue.extendleft(reversed(group[1:]))
@@ -321,6 +320,12 @@ class CsvFile:
                 else:
                     yield self._broken(first, f"a quote out of place ({exc})")
                 continue
+            if reader.line_num < len(group):
+                # a quote inside an unquoted cell (`a"b`) is only a character to the
+                # csv module: the record ended sooner, the lines after it are rows
+                queue.extendleft(reversed(group[reader.line_num :]))
+                group = group[: reader.line_num]
+                size = sum(len(ln.text) for ln in group)
             last = group[-1]
             row = Row(values, first.number, last.end_offset, last.number)
             if len(group) > 1 and len(values) > self.width > 0:

@@ -104,6 +104,19 @@ def test_an_endless_quote_swallows_at_most_max_row_lines(tmp_path: Path) -> None
     assert result.records[-1].source_id == "M1"
 
 
+def test_quotes_inside_unquoted_cells_lose_no_line(tmp_path: Path) -> None:
+    """`a"b` is a cell with a quote in it: two such lines in a row used to be
+    taken as one record, and the second line was dropped without a reject."""
+    result = managers(tmp_path, b'M1,a"b\nM2,c"d\nM3,"e\nf"\nM4,g\n')
+    assert [(r.source_id, r.name) for r in result.records] == [
+        ("M1", 'a"b'),
+        ("M2", 'c"d'),
+        ("M3", "e\nf"),
+        ("M4", "g"),
+    ]
+    assert not result.rejects
+
+
 def test_a_legitimate_multiline_value_still_reads(tmp_path: Path) -> None:
     result = managers(tmp_path, b'M0,"two\nlines"\nM1,"a ""quoted"" word"\n')
     assert [r.name for r in result.records] == ["two\nlines", 'a "quoted" word']
