@@ -47,16 +47,14 @@ from hub.adapters.contract import Tombstone
 from hub.columns import to_table
 from hub.model import ENTITIES, Record, reference_fields
 from hub.store.staging import StagingTable
-from hub.store.tables import entity_tables, id_index_name, links, seen
+from hub.store.tables import REFERENCED, entity_tables, id_index_name, links, seen
 from hub.store.types import UTCDateTime
 
 HUB_ID_NAMESPACE = uuid.UUID("6f1c7a52-3c1e-4d9a-9a43-1f0c2b7d5e10")
 
-LINKED = frozenset(
-    target for model in ENTITIES.values() for _, _, target in reference_fields(model)
-)
-"""Entities other records refer to (managers, customers): only theirs get a
-row in `links`, which is where references are resolved. The others' hub ids
+LINKED = REFERENCED
+"""Only the entities other records refer to (managers, customers) get a row
+in `links`, which is where references are resolved. The others' hub ids
 are derived from (connection, entity, source id) all the same; a links row
 for each activity would be an index write per row that nothing reads."""
 
