@@ -254,48 +254,30 @@ class ColumnMapper:
         ids = source_ids.to_pylist()
         order: list[int] = []
         where: dict[str, int] = {}  # source id -> its place in `order`
+
+        def reject(row: Row, reason: str, source_id: str | None) -> None:
+            location = f"{m.path.name}:{row.line}"
+            rejects.append(
+                (
+                    row.line,
+                    Reject(
+                        reason=f"{location}: {reason}",
+                        raw=m.raw(row.values),
+                        source_id=source_id,
+                        location=location,
+                    ),
+                )
+            )
+
         for i, row in enumerate(good):
             if i in problems:
-                location = f"{m.path.name}:{row.line}"
-                rejects.append(
-                    (
-                        row.line,
-                        Reject(
-                            reason=f"{location}: " + "; ".join(problems[i]),
-                            raw=m.raw(row.values),
-                            source_id=ids[i],
-                            location=location,
-                        ),
-                    )
-                )
+                reject(row, "; ".join(problems[i]), ids[i])
                 continue
             if ids[i] is None:
-                location = f"{m.path.name}:{row.line}"
-                rejects.append(
-                    (
-                        row.line,
-                        Reject(
-                            reason=f"{location}: {m.label('source_id')}: empty "
-                            "(every row needs an id)",
-                            raw=m.raw(row.values),
-                            location=location,
-                        ),
-                    )
-                )
+                reject(row, f"{m.label('source_id')}: empty (every row needs an id)", None)
                 continue
             if i in late:
-                location = f"{m.path.name}:{row.line}"
-                rejects.append(
-                    (
-                        row.line,
-                        Reject(
-                            reason=f"{location}: " + "; ".join(late[i]),
-                            raw=m.raw(row.values),
-                            source_id=ids[i],
-                            location=location,
-                        ),
-                    )
-                )
+                reject(row, "; ".join(late[i]), ids[i])
                 continue
             place = where.get(ids[i])
             if place is None:
