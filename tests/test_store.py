@@ -179,6 +179,31 @@ def test_money_and_time_round_trip_exactly(store_url: str) -> None:
     assert stored.occurred_at == dt.datetime(2026, 9, 30, 15, 30, tzinfo=dt.UTC)
 
 
+def test_times_land_as_the_same_instant_whatever_the_sessions_time_zone(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL reads staged times as UTC text with a "Z": a session (or a
+    database) set to another time zone must not shift them."""
+    store = Store(postgres_url)
+    store.upgrade()
+    with store.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+        writer(store, "activities").upsert(
+            conn,
+            [
+                order("o1", "1", logged_at=dt.datetime(1969, 12, 31, 23, 59, 59, 123456, SHANGHAI)),
+                order("o2", "2", logged_at=None),
+            ],
+            1,
+            NOW,
+        )
+    t = entity_tables["activities"]
+    with store.read() as conn:
+        stored = dict(conn.execute(select(t.c.source_id, t.c.logged_at)).all())
+    assert stored["o1"] == dt.datetime(1969, 12, 31, 15, 59, 59, 123456, tzinfo=dt.UTC)
+    assert stored["o2"] is None
+
+
 def test_references_resolve_whatever_order_records_arrive_in(store_url: str) -> None:
     store = Store(store_url)
     store.upgrade()

@@ -47,6 +47,16 @@ def _values(column: pa.ChunkedArray, name: str, dialect: str) -> list[Any]:
     return column.to_pylist()
 
 
+def utc_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """An aware timestamp column as PostgreSQL reads it whatever the session's
+    time zone: "YYYY-MM-DD HH:MM:SS.ffffffZ". Arrow's CSV writer formats an
+    aware timestamp through the time zone database, 1.4 µs a value (8 columns
+    of activities: 55 ms of every 5,000-row batch); the text of the naive UTC
+    value is 20× faster, and the "Z" is one more kernel."""
+    naive = column.cast(pa.timestamp("us")).cast(pa.string())
+    return pc.binary_join_element_wise(naive, pa.scalar("Z"), pa.scalar(""))
+
+
 class StagingTable:
     """A temporary table holding one batch, so the writes behind it are one
     set-based statement per target instead of a statement per row.
@@ -108,6 +118,8 @@ class StagingTable:
             column = table.column(name)
             if pa.types.is_list(column.type):  # tags: JSON text
                 column = pa.array(_values(column, name, "sqlite"), pa.string())
+            elif pa.types.is_timestamp(column.type):
+                column = utc_text(column)
             arrays.append(column)
         arrays.append(pa.array(digests, pa.string()))
         buffer = io.BytesIO()
