@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hub.adapters.contract import Tombstone
 from hub.model import Activity, Contact, Customer, Manager
@@ -21,7 +21,7 @@ from hub.store.records import (
     iter_records,
     resolve_references,
 )
-from hub.store.tables import entity_tables, links, metadata
+from hub.store.tables import entity_tables, links, metadata, seen
 
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -202,6 +202,42 @@ def test_times_land_as_the_same_instant_whatever_the_sessions_time_zone(
         stored = dict(conn.execute(select(t.c.source_id, t.c.logged_at)).all())
     assert stored["o1"] == dt.datetime(1969, 12, 31, 15, 59, 59, 123456, tzinfo=dt.UTC)
     assert stored["o2"] is None
+
+
+def test_a_first_load_inserts_plainly_and_falls_back_to_the_upsert_on_a_stored_row(
+    postgres_url: str,
+) -> None:
+    """New rows go in by plain INSERTs; a batch with one row already stored
+    (a resumed run, another stream's row) is rolled back to its savepoint and
+    upserted: counts, rows and `seen` end as the upsert alone makes them."""
+    store = Store(postgres_url)
+    store.upgrade()
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *a: statements.append(a[2].split(" (")[0])
+    )
+    w = writer(store, "activities")
+    with store.begin() as conn:
+        first = w.upsert(conn, [order("o1", "1"), order("o2", "2")], 1, NOW, {"o1": "d1"})
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    assert "INSERT INTO activities" in statements and w.expect_new
+    statements.clear()
+    with store.begin() as conn:  # o2 is stored: the plain INSERT fails on its key
+        second = w.upsert(
+            conn, [order("o3", "3"), order("o2", "2.5"), order("o1", "1")], 2, NOW, {"o3": "d3"}
+        )
+    assert (second.inserted, second.updated, second.unchanged) == (1, 1, 1)
+    assert statements.count("INSERT INTO activities") == 1  # tried once, then upserted
+    assert not w.expect_new
+    with store.begin() as conn:  # an upsert of only new rows lets the next batch try again
+        w.upsert(conn, [order("o4", "4")], 2, NOW)
+    assert w.expect_new
+    t = entity_tables["activities"]
+    with store.read() as conn:
+        amounts = dict(conn.execute(select(t.c.source_id, t.c.amount)).all())
+        marks = {r.source_id: (r.generation, r.digest) for r in conn.execute(select(seen))}
+    assert amounts == {"o1": 1, "o2": Decimal("2.5"), "o3": 3, "o4": 4}
+    assert marks == {"o1": (2, None), "o2": (2, None), "o3": (2, "d3"), "o4": (2, None)}
 
 
 def test_references_resolve_whatever_order_records_arrive_in(store_url: str) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.contract import Tombstone
 from hub.columns import to_table
@@ -59,6 +60,8 @@ are derived from (connection, entity, source id) all the same; a links row
 for each activity would be an index write per row that nothing reads."""
 
 _KEYS = ("id", "source", "source_id")
+
+_UNIQUE_VIOLATION = "23505"
 
 
 _NAMESPACE_BYTES = HUB_ID_NAMESPACE.bytes
@@ -111,6 +114,10 @@ class RecordWriter:
         self.model: type[Record] = ENTITIES[entity]
         self.table = entity_tables[entity]
         self.dialect_name = dialect_name
+        self.expect_new = True
+        """PostgreSQL: whether the next batch is likely all new rows, so tried by
+        plain INSERTs first (see `_write_postgresql`). A stream that has rows
+        already starts with False (`hub.sync.stream`)."""
         dialect = _compile_dialect(dialect_name)
         reference_sources = reference_sources or {}
 
@@ -161,23 +168,32 @@ class RecordWriter:
         sources += [p, p, p]
         changing = [*self.fields, *ref_hub_fields, "stream", "synced_at"]
         watched = [*self.fields, "stream"]
-        self._upsert_sql = (
+        self._insert_sql = (
             f"INSERT INTO {entity} ({', '.join(targets)}) "
-            f"SELECT {', '.join(sources)} FROM {stage} s WHERE true "
-            f"ON CONFLICT (source, source_id) DO UPDATE SET "
+            f"SELECT {', '.join(sources)} FROM {stage} s WHERE true"
+        )
+        self._upsert_sql = (
+            f"{self._insert_sql} ON CONFLICT (source, source_id) DO UPDATE SET "
             + ", ".join(f"{name} = excluded.{name}" for name in changing)
             + " WHERE "
             + " OR ".join(f"{entity}.{name} {distinct} excluded.{name}" for name in watched)
         )
         if dialect_name == "postgresql":
-            # one flag per written row: true where it was inserted (no previous
-            # version, so no xmax), which spares PostgreSQL the count of new rows
-            self._upsert_sql += " RETURNING (xmax = 0)"
+            # (written, inserted) in one row: an inserted row has no previous
+            # version, so no xmax; spares PostgreSQL the count of new rows and
+            # the driver a flag per row
+            self._upsert_sql = (
+                f"WITH written AS ({self._upsert_sql} RETURNING (xmax = 0) AS new) "
+                f"SELECT count(*), count(*) FILTER (WHERE new) FROM written"
+            )
         self._constants = tuple(constants)
-        self._seen_sql = (
+        self._seen_insert_sql = (
             f"INSERT INTO seen (connection, stream, source_id, generation, digest) "
             f"SELECT {p}, {p}, s.source_id, {p}, "
-            f"CASE WHEN s.deleted_at IS NULL THEN s.hub_digest END FROM {stage} s WHERE true "
+            f"CASE WHEN s.deleted_at IS NULL THEN s.hub_digest END FROM {stage} s WHERE true"
+        )
+        self._seen_sql = (
+            f"{self._seen_insert_sql} "
             f"ON CONFLICT (connection, stream, source_id) DO UPDATE SET "
             f"generation = excluded.generation, digest = excluded.digest "
             f"WHERE seen.generation <> excluded.generation "
@@ -276,25 +292,56 @@ class RecordWriter:
         digest_of = digests.get if digests else None
         seen_digests = [digest_of(s) for s in source_ids] if digest_of else [None] * len(hub_ids)
         self.staging.load(conn, table, hub_ids, seen_digests)
-        if self.dialect_name == "sqlite":
-            inserted = conn.exec_driver_sql(self._new_sql, (connection,)).scalar_one()
         if self._links_sql:
             conn.exec_driver_sql(self._links_sql, (connection, entity, stamp))
-        result = conn.exec_driver_sql(
-            self._upsert_sql, (*self._constants, self.stream, stamp, stamp)
-        )
-        if self.dialect_name == "sqlite":
-            written = result.rowcount
-        else:
-            flags = result.scalars().all()
-            written, inserted = len(flags), sum(flags)
+        upsert_params = (*self._constants, self.stream, stamp, stamp)
         # a tombstoned record keeps no digest: should it come back, it is mapped again
-        conn.exec_driver_sql(self._seen_sql, (connection, self.stream, generation))
+        seen_params = (connection, self.stream, generation)
+        if self.dialect_name == "sqlite":
+            inserted = conn.exec_driver_sql(self._new_sql, (connection,)).scalar_one()
+            written = conn.exec_driver_sql(self._upsert_sql, upsert_params).rowcount
+            conn.exec_driver_sql(self._seen_sql, seen_params)
+        else:
+            written, inserted = self._write_postgresql(
+                conn, table.num_rows, upsert_params, seen_params
+            )
         return UpsertCounts(
             inserted=inserted,
             updated=max(written - inserted, 0),
             unchanged=max(table.num_rows - written, 0),
         )
+
+    def _write_postgresql(
+        self,
+        conn: Connection,
+        rows: int,
+        upsert_params: tuple[Any, ...],
+        seen_params: tuple[Any, ...],
+    ) -> tuple[int, int]:
+        """The staged batch into the entity table and `seen`: (written, inserted).
+
+        While the stream's rows are new (a first load), plain INSERTs, in a
+        savepoint: they skip ON CONFLICT's look-up in the key before every row
+        and its confirmation record in the WAL (20% of the statement). Safe
+        whatever the table holds: the unique keys still decide, and a batch
+        with one row already there (a resumed run, a row another stream or a
+        concurrent run wrote first) fails on its key, leaves nothing behind
+        the savepoint and goes through the upsert, as every batch did before.
+        One such batch ends the plain inserts until an upsert finds a whole
+        batch new again."""
+        if self.expect_new:
+            try:
+                with conn.begin_nested():
+                    inserted = conn.exec_driver_sql(self._insert_sql, upsert_params).rowcount
+                    conn.exec_driver_sql(self._seen_insert_sql, seen_params)
+                return inserted, inserted
+            except IntegrityError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                    raise
+        written, inserted = conn.exec_driver_sql(self._upsert_sql, upsert_params).one()
+        conn.exec_driver_sql(self._seen_sql, seen_params)
+        self.expect_new = inserted == rows
+        return written, inserted
 
     def as_table(self, records: Sequence[Record] | pa.Table) -> pa.Table:
         """A batch as a table; model objects are checked to come from this connection."""

@@ -102,10 +102,10 @@ class StagingTable:
     ) -> None:
         """Put the batch into the (empty) staging table."""
         conn.exec_driver_sql(self._create)
-        # two writers of one entity may share a transaction (and so this table)
-        conn.exec_driver_sql(
-            f"{'DELETE FROM' if self.dialect == 'sqlite' else 'TRUNCATE'} {self.name}"
-        )
+        # two writers of one entity may share a transaction (and so this table);
+        # DELETE, not TRUNCATE: the table is empty at a batch's start (emptied at
+        # every commit), where TRUNCATE still gives it a new file every time
+        conn.exec_driver_sql(f"DELETE FROM {self.name}")
         if self.dialect == "sqlite":
             source_ids = table.column("source_id").to_pylist()
             columns = column_values(table, self.fields, "sqlite")

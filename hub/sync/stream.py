@@ -53,6 +53,7 @@ class StreamSync:
             )
             self._open_rejects = rejects.count_open(conn, self.connection, self.stream.name) > 0
             self._had_rows = self.writer.has_rows(conn)
+            self.writer.expect_new = not self._had_rows
             self._bulk_load = self.writer.start_bulk_load(conn)
         self.began = True
         self.current = state.StreamState(
