@@ -33,8 +33,9 @@ from hub.adapters.contract import (
 from hub.errors import HubError, SourceDataError
 from hub.exporting import confined
 from hub.model import ENTITIES, Record
-from hub_csv import columnar
+from hub_csv import columnar, convert
 from hub_csv.actions import CsvActionWriter
+from hub_csv.blocks import Block, BlockReader, Piece, Rows
 from hub_csv.mapping import RowMapper
 from hub_csv.reader import CsvFile, Row, check_regular_file
 from hub_csv.settings import CsvSettings, FileSettings
@@ -51,6 +52,13 @@ def file_digest(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _unchanged_since(path: Path, fingerprint: dict[str, Any]) -> None:
+    """Still being written: what is missing now must not be tombstoned."""
+    now = path.stat()
+    if (now.st_size, now.st_mtime_ns) != (fingerprint["size"], fingerprint["mtime_ns"]):
+        raise SourceDataError(f"{path}: the file changed while it was read; run again")
 
 
 class CsvAdapter(Adapter):
@@ -199,6 +207,9 @@ class CsvAdapter(Adapter):
     ) -> Iterator[Batch]:
         csv_file = self._open(settings, path)
         mapper = self._mapper(stream.entity, settings, csv_file)
+        if self.config.columnar and columnar.supported(mapper):
+            yield from self._read_blocks(csv_file, mapper, path, fingerprint, resume, ctx)
+            return
         rows_done = resume["rows"] if resume else 0
         if resume and csv_file.offsets_supported:
             rows = csv_file.rows(offset=resume["offset"], line=resume["line"])
@@ -227,10 +238,7 @@ class CsvAdapter(Adapter):
                 yield batch
                 pending, begins = [], False
         batch = self._batch(mapper, pending, ctx, salt)
-        now = path.stat()
-        if (now.st_size, now.st_mtime_ns) != (fingerprint["size"], fingerprint["mtime_ns"]):
-            # still being written: what is missing now must not be tombstoned
-            raise SourceDataError(f"{path}: the file changed while it was read; run again")
+        _unchanged_since(path, fingerprint)
         batch.state = {
             **fingerprint,
             "complete": True,
@@ -242,6 +250,118 @@ class CsvAdapter(Adapter):
         batch.snapshot_complete = True
         batch.progress = (size, size)
         yield batch
+
+    def _read_blocks(
+        self,
+        csv_file: CsvFile,
+        mapper: RowMapper,
+        path: Path,
+        fingerprint: dict[str, Any],
+        resume: dict[str, Any] | None,
+        ctx: ReadContext,
+    ) -> Iterator[Batch]:
+        """`_read_file` on the column path: checked blocks (or strict rows where
+        a block fails its check) cut into batches of `batch_size` rows, each
+        checkpointed at the byte offset where its last row ends."""
+        reader = BlockReader(csv_file)
+        rows_done = resume["rows"] if resume else 0
+        if resume and csv_file.offsets_supported:
+            pieces = reader.pieces(offset=resume["offset"], line=resume["line"])
+        else:
+            pieces = reader.pieces(skip_rows=rows_done)
+        size = fingerprint["size"] or 1
+        begins = resume is None
+        salt = fingerprint["settings"].encode()
+        pending: list[Piece] = []
+        count = 0
+        offset, line = (resume["offset"], resume["line"]) if resume else (None, 0)
+        for piece in pieces:
+            while count + piece.rows >= ctx.batch_size:
+                head: Piece = piece
+                if count + piece.rows > ctx.batch_size:
+                    head, piece = piece.split(ctx.batch_size - count)
+                else:
+                    piece = Rows()
+                pending.append(head)
+                rows_done += head.rows
+                offset, line = head.next_offset, head.end_line
+                batch = self._cells_batch(mapper, pending, ctx, salt)
+                batch.state = {
+                    **fingerprint,
+                    "complete": False,
+                    "rows": rows_done,
+                    "offset": offset,
+                    "line": line,
+                }
+                batch.snapshot_begins = begins
+                batch.progress = (offset or 0, size) if offset is not None else None
+                yield batch
+                pending, count, begins = [], 0, False
+            if piece.rows or isinstance(piece, Block):
+                pending.append(piece)
+                count += piece.rows
+                rows_done += piece.rows
+                offset, line = piece.next_offset, piece.end_line
+        batch = self._cells_batch(mapper, pending, ctx, salt)
+        _unchanged_since(path, fingerprint)
+        batch.state = {
+            **fingerprint,
+            "complete": True,
+            "rows": rows_done,
+            "offset": offset,
+            "line": line,
+        }
+        batch.snapshot_begins = begins
+        batch.snapshot_complete = True
+        batch.progress = (size, size)
+        yield batch
+
+    def _cells_batch(
+        self, mapper: RowMapper, pieces: list[Piece], ctx: ReadContext, salt: bytes
+    ) -> Batch:
+        """`_batch` for pieces: digests, the stored ones compared and the
+        changed rows mapped, all column-wise (Python per row only for the
+        digest itself)."""
+        batch = Batch()
+        cells = columnar.Cells.of(pieces, mapper.width)
+        index = mapper._id_index
+        assert index is not None  # columnar.supported: the file has an id column
+        ids = convert.text(cells.columns[index]).values
+        prefix = blake2b(salt, digest_size=12)
+        digests: list[str] = []
+        for joined in cells.joined().to_pylist():
+            h = prefix.copy()
+            h.update(joined)
+            digests.append(h.hexdigest())
+        id_list = ids.to_pylist()
+        keys = [(sid, d) for sid, d in zip(id_list, digests, strict=True) if sid is not None]
+        bad_ids = []
+        for row in cells.bad:  # counted as ids, as on the row path, though they reject
+            if row.problem is None and (sid := mapper.source_id_of(row.values)) is not None:
+                bad_ids.append(sid)
+        stored = dict(ctx.stored_digests([k[0] for k in keys] + bad_ids)) if keys else {}
+        if stored:
+            repeated = {sid for sid, k in Counter(id_list + bad_ids).items() if k > 1}
+            same = [
+                sid is not None and sid not in repeated and stored.get(sid) == d
+                for sid, d in zip(id_list, digests, strict=True)
+            ]
+            if any(same):
+                batch.unchanged = [
+                    (sid, d) for sid, d, s in zip(id_list, digests, same, strict=True) if s
+                ]
+                keep = [not s for s in same]
+                cells = cells.filter(keep)
+                id_list = [sid for sid, k in zip(id_list, keep, strict=True) if k]
+                digests = [d for d, k in zip(digests, keep, strict=True) if k]
+        mapper_of_columns = columnar.ColumnMapper(mapper)
+        table, batch.rejects = mapper_of_columns.map(cells)
+        if table is not None:
+            batch.records = table
+            # the digest of the row that landed (a later row with its id may have been rejected)
+            landed = ((id_list[i], digests[i]) for i in mapper_of_columns.landed)
+            batch.digests = {sid: d for sid, d in landed if sid is not None}
+        return batch
 
     def _batch(self, mapper: RowMapper, rows: list[Row], ctx: ReadContext, salt: bytes) -> Batch:
         """Map a batch of rows, except those the store already has unchanged.
@@ -260,8 +380,6 @@ class CsvAdapter(Adapter):
                     keys[i] = (source_id, blake2b(joined, digest_size=12).hexdigest())
             stored = dict(ctx.stored_digests([k[0] for k in keys if k is not None]))
         ids = Counter(k[0] for k in keys if k is not None)
-        if self.config.columnar and columnar.supported(mapper):
-            return self._column_batch(mapper, rows, keys, stored, ids)
         batch = Batch()
         records: list[Record] = []
         rejects: list[Reject] = []
@@ -290,6 +408,7 @@ class CsvAdapter(Adapter):
                     )
                 )
                 records[index] = result
+                where[sid] = (index, row)  # a third row with the id replaces this one
             else:
                 where[sid] = (len(records), row)
                 records.append(result)
@@ -301,40 +420,6 @@ class CsvAdapter(Adapter):
             unchanged,
             digests,
         )
-        return batch
-
-    def _column_batch(
-        self,
-        mapper: RowMapper,
-        rows: list[Row],
-        keys: list[tuple[str, str] | None],
-        stored: dict[str, str],
-        ids: Counter[str],
-    ) -> Batch:
-        """`_batch`, mapped column-wise: the same skipping of unchanged rows,
-        the records as one Arrow table."""
-        batch = Batch()
-        to_map: list[Row] = []
-        unchanged: list[tuple[str, str]] = []
-        digest_of: dict[str, str] = {}
-        if not stored:  # nothing stored yet (a first sync): every row is mapped
-            to_map = rows
-            digest_of = dict(key for key in keys if key is not None)
-        else:
-            for row, key in zip(rows, keys, strict=True):
-                repeated = key is not None and ids[key[0]] > 1
-                if key is not None and not repeated and stored.get(key[0]) == key[1]:
-                    unchanged.append(key)
-                    continue
-                to_map.append(row)
-                if key is not None:
-                    digest_of[key[0]] = key[1]
-        batch.unchanged = unchanged
-        table, batch.rejects = columnar.ColumnMapper(mapper).map(to_map)
-        if table is not None:
-            batch.records = table
-            kept = table.column("source_id").to_pylist()
-            batch.digests = {sid: digest_of[sid] for sid in kept if sid in digest_of}
         return batch
 
     # -- write -------------------------------------------------------------------

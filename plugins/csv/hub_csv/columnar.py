@@ -14,9 +14,11 @@ from parsed values, which the row mapper does exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +30,7 @@ from hub.columns import LOCATION
 from hub.model import base_type
 from hub.store.types import dumps
 from hub_csv import convert
+from hub_csv.blocks import Block, Piece
 from hub_csv.convert import null_as_false
 from hub_csv.mapping import MONEY_FIELDS, SIGNED_AMOUNTS, RowMapper
 from hub_csv.reader import Row
@@ -98,8 +101,97 @@ def _json_text(value: str) -> str:
     return dumps([value])[1:-1]
 
 
-def _pad(values: list[str], width: int) -> list[str]:
-    return values + [""] * (width - len(values))
+@dataclass
+class Cells:
+    """A batch's rows as string columns, what `ColumnMapper.map` maps.
+
+    Rows from a checked block are columns already; rows from the strict
+    reader are transposed into columns here (short rows padded with empty
+    cells, as the row mapper reads them)."""
+
+    columns: list[pa.Array]
+    """One string column per header cell: the rows that may land."""
+    lines: pa.Array
+    """Line where each of those rows starts (int64)."""
+    odd: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    """Row index -> its cells as read, for rows without exactly the header's count."""
+    bad: list[Row] = dataclasses.field(default_factory=list)
+    """Rows that reject before mapping: a reader problem, or cells beyond the header."""
+
+    def __len__(self) -> int:
+        return len(self.lines) + len(self.bad)
+
+    def values(self, i: int) -> list[str]:
+        """Row `i`'s cells as the file has them (for a reject's raw record)."""
+        if i in self.odd:
+            return self.odd[i]
+        return [c[i].as_py() for c in self.columns]
+
+    def joined(self) -> pa.Array:
+        """Each row's cells joined by U+001F, as UTF-8 bytes (what its digest covers)."""
+        joined = pc.binary_join_element_wise(*self.columns, "\x1f").cast(pa.binary())
+        if not self.odd:
+            return joined
+        values = joined.to_pylist()
+        for i, cells in self.odd.items():
+            values[i] = "\x1f".join(cells).encode("utf-8", "surrogatepass")
+        return pa.array(values, pa.binary())
+
+    def filter(self, keep: list[bool]) -> Cells:
+        """The rows where `keep` is true (the bad rows all stay)."""
+        mask = pa.array(keep, pa.bool_())
+        odd: dict[int, list[str]] = {}
+        if self.odd:
+            place = pc.cumulative_sum(pc.cast(mask, pa.int64())).to_pylist()
+            odd = {place[i] - 1: v for i, v in self.odd.items() if keep[i]}
+        return Cells([c.filter(mask) for c in self.columns], self.lines.filter(mask), odd, self.bad)
+
+    @classmethod
+    def of(cls, pieces: Sequence[Piece], width: int) -> Cells:
+        """The pieces of one batch, in file order, as one set of columns."""
+        columns: list[list[pa.Array]] = [[] for _ in range(width)]
+        lines: list[pa.Array] = []
+        odd: dict[int, list[str]] = {}
+        bad: list[Row] = []
+        n = 0
+        for piece in pieces:
+            if isinstance(piece, Block):
+                block_columns, block_lines = piece.columns, piece.lines
+            else:
+                block_columns, block_lines = _transposed(piece.items, width, n, odd, bad)
+            for j, column in enumerate(block_columns):
+                columns[j].append(column)
+            lines.append(block_lines)
+            n += len(block_lines)
+        return cls(
+            [pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in columns],
+            pa.concat_arrays(lines) if lines else pa.array([], pa.int64()),
+            odd,
+            bad,
+        )
+
+
+def _transposed(
+    rows: list[Row], width: int, start: int, odd: dict[int, list[str]], bad: list[Row]
+) -> tuple[list[pa.Array], pa.Array]:
+    """Strict rows as columns: rows that cannot land go to `bad`, rows with
+    another cell count than the header's keep their cells in `odd`."""
+    good: list[list[str]] = []
+    lines: list[int] = []
+    for row in rows:
+        values = row.values
+        if row.problem or (len(values) > width and any(v.strip() for v in values[width:])):
+            bad.append(row)
+            continue
+        if len(values) != width:
+            odd[start + len(good)] = values
+            values = (values + [""] * (width - len(values)))[:width]
+        good.append(values)
+        lines.append(row.line)
+    if not good:
+        return [pa.array([], pa.string()) for _ in range(width)], pa.array([], pa.int64())
+    by_column = zip(*good, strict=True)  # the rows transposed, in C
+    return [pa.array(c, pa.string()) for c in by_column], pa.array(lines, pa.int64())
 
 
 class ColumnMapper:
@@ -107,6 +199,8 @@ class ColumnMapper:
 
     def __init__(self, mapper: RowMapper) -> None:
         self.mapper = mapper
+        self.landed: list[int] = []
+        """After `map`: the index in its cells of each row of the table (whose digest it keeps)."""
 
     def _convert(self, field: str, header: str | None, column: pa.Array) -> convert.Converted:
         m = self.mapper
@@ -157,33 +251,24 @@ class ColumnMapper:
             )
         return converted
 
-    def map(self, rows: list[Row]) -> tuple[pa.Table | None, list[Reject]]:
+    def map(self, cells: Cells) -> tuple[pa.Table | None, list[Reject]]:
         """The good rows as a table (with `_location`), and the rejects."""
         m = self.mapper
         rejects: list[tuple[int, Reject]] = []  # (line of the row at fault, reject)
-        width = m.width
-        good: list[Row] = []
-        for row in rows:
-            if row.problem or (
-                len(row.values) > width and any(v.strip() for v in row.values[width:])
-            ):
-                result = m.map(row.values, row.line, row.problem)
-                assert isinstance(result, Reject)
-                rejects.append((row.line, result))
-            else:
-                good.append(row)
-        if not good:
+        for row in cells.bad:
+            result = m.map(row.values, row.line, row.problem)
+            assert isinstance(result, Reject)
+            rejects.append((row.line, result))
+        n = len(cells.lines)
+        if not n:
             return None, [reject for _, reject in rejects]
-        n = len(good)
         problems: dict[int, list[str]] = {}  # cells that do not convert
         late: dict[int, list[str]] = {}  # found after the id, as on the row path
         columns: dict[str, pa.Array] = {}
         extras: list[tuple[str, pa.Array]] = []
         currency_marks: pa.Array | None = None
-        padded = [r.values if len(r.values) >= width else _pad(r.values, width) for r in good]
-        by_column = list(zip(*padded, strict=False))  # the rows transposed, in C
         for index, field, parse in m._plan:
-            column = pa.array(by_column[index], pa.string())
+            column = cells.columns[index]
             if parse is None:
                 extras.append((field, column))
                 continue
@@ -222,21 +307,22 @@ class ColumnMapper:
         if source_ids is None:
             source_ids = pa.nulls(n, pa.string())
         self._required(columns, n, late)
-        order = self._order(good, source_ids, problems, late, rejects)
+        order = self._order(cells, source_ids, problems, late, rejects)
         columns["extra"] = _extra_json(extras, n)
-        lines = pa.array([r.line for r in good], pa.int64())
+        lines = pa.array(cells.lines, pa.int64())
         columns[LOCATION] = pc.binary_join_element_wise(
             m.path.name, pc.cast(lines, pa.string()), ":"
         )
         table = pa.table(columns)
         if order is not None:
             table = table.take(pa.array(order, pa.int64()))
+        self.landed = list(range(n)) if order is None else order
         rejects.sort(key=lambda item: item[0])  # in row order, as the row path has them
         return (table if table.num_rows else None), [reject for _, reject in rejects]
 
     def _order(
         self,
-        good: list[Row],
+        cells: Cells,
         source_ids: pa.Array,
         problems: dict[int, list[str]],
         late: dict[int, list[str]],
@@ -252,47 +338,48 @@ class ColumnMapper:
         if not problems and not late and not no_id and not repeated:
             return None
         ids = source_ids.to_pylist()
+        lines = cells.lines.to_pylist()
         order: list[int] = []
         where: dict[str, int] = {}  # source id -> its place in `order`
 
-        def reject(row: Row, reason: str, source_id: str | None) -> None:
-            location = f"{m.path.name}:{row.line}"
+        def reject(i: int, reason: str, source_id: str | None) -> None:
+            location = f"{m.path.name}:{lines[i]}"
             rejects.append(
                 (
-                    row.line,
+                    lines[i],
                     Reject(
                         reason=f"{location}: {reason}",
-                        raw=m.raw(row.values),
+                        raw=m.raw(cells.values(i)),
                         source_id=source_id,
                         location=location,
                     ),
                 )
             )
 
-        for i, row in enumerate(good):
+        for i in range(len(lines)):
             if i in problems:
-                reject(row, "; ".join(problems[i]), ids[i])
+                reject(i, "; ".join(problems[i]), ids[i])
                 continue
             if ids[i] is None:
-                reject(row, f"{m.label('source_id')}: empty (every row needs an id)", None)
+                reject(i, f"{m.label('source_id')}: empty (every row needs an id)", None)
                 continue
             if i in late:
-                reject(row, "; ".join(late[i]), ids[i])
+                reject(i, "; ".join(late[i]), ids[i])
                 continue
             place = where.get(ids[i])
             if place is None:
                 where[ids[i]] = len(order)
                 order.append(i)
                 continue
-            earlier = good[order[place]]  # the same id twice: the later row wins
-            at = f"{m.path.name}:{earlier.line}"
+            earlier = order[place]  # the same id twice: the later row wins
+            at = f"{m.path.name}:{lines[earlier]}"
             rejects.append(
                 (
-                    row.line,
+                    lines[i],
                     Reject(
-                        reason=f"{at}: id {ids[i]!r} appears again at line {row.line}; "
+                        reason=f"{at}: id {ids[i]!r} appears again at line {lines[i]}; "
                         "the later row is used",
-                        raw=m.raw(earlier.values),
+                        raw=m.raw(cells.values(earlier)),
                         location=at,
                     ),
                 )
