@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
@@ -15,9 +16,11 @@ from hub.model import Activity, Contact, Customer, Manager
 from hub.store import search
 from hub.store.database import SCHEMA_VERSION, Store
 from hub.store.records import (
+    HUB_ID_NAMESPACE,
     RecordWriter,
     count_unresolved,
     hub_id,
+    hub_ids,
     iter_records,
     resolve_references,
 )
@@ -113,6 +116,14 @@ def test_upsert_counts_and_is_idempotent(store_url: str) -> None:
     assert rows["c2"].tier == "A"
     assert rows["c1"].id == hub_id("crm", "customers", "c1")
     assert link_count == 3
+
+
+def test_hub_ids_of_a_batch_are_the_uuid5_of_each_record() -> None:
+    """The batch form is the single-record one, which is uuid5 of the key."""
+    source_ids = [f"a{i}" for i in range(2000)] + ["", "客户/7", "x" * 255]
+    expected = [str(uuid.uuid5(HUB_ID_NAMESPACE, f"crm\x1fcustomers\x1f{s}")) for s in source_ids]
+    assert hub_ids("crm", "customers", source_ids) == expected
+    assert [hub_id("crm", "customers", s) for s in source_ids] == expected
 
 
 def test_only_referenced_entities_are_linked_and_counts_stay_exact(store_url: str) -> None:
