@@ -54,6 +54,10 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+SMALL_BATCH = 64
+"""Re-read batches with fewer changed rows than this are mapped row by row."""
+
+
 def _unchanged_since(path: Path, fingerprint: dict[str, Any]) -> None:
     """Still being written: what is missing now must not be tombstoned."""
     now = path.stat()
@@ -329,7 +333,7 @@ class CsvAdapter(Adapter):
         ids = convert.text(cells.columns[index]).values
         prefix = blake2b(salt, digest_size=12)
         digests: list[str] = []
-        for joined in cells.joined().to_pylist():
+        for joined in cells.joined.to_pylist():
             h = prefix.copy()
             h.update(joined)
             digests.append(h.hexdigest())
@@ -354,6 +358,18 @@ class CsvAdapter(Adapter):
                 cells = cells.filter(keep)
                 id_list = [sid for sid, k in zip(id_list, keep, strict=True) if k]
                 digests = [d for d, k in zip(digests, keep, strict=True) if k]
+        if batch.unchanged and len(cells) < SMALL_BATCH:
+            # few rows left to map (a re-sync with few changes): Arrow's fixed
+            # cost per column is more than the row mapper's per row, and both map alike
+            lines = cells.lines.to_pylist()
+            todo = [
+                (Row(cells.values(i), line, None, line), (sid, d) if sid is not None else None)
+                for i, (line, sid, d) in enumerate(zip(lines, id_list, digests, strict=True))
+            ]
+            todo += [(row, None) for row in cells.bad]
+            todo.sort(key=lambda item: item[0].line)
+            batch.records, batch.rejects, batch.digests = self._map_rows(mapper, todo)
+            return batch
         mapper_of_columns = columnar.ColumnMapper(mapper)
         table, batch.rejects = mapper_of_columns.map(cells)
         if table is not None:
@@ -381,16 +397,29 @@ class CsvAdapter(Adapter):
             stored = dict(ctx.stored_digests([k[0] for k in keys if k is not None]))
         ids = Counter(k[0] for k in keys if k is not None)
         batch = Batch()
-        records: list[Record] = []
-        rejects: list[Reject] = []
         unchanged: list[tuple[str, str]] = []
-        digests: dict[str, str] = {}
-        where: dict[str, tuple[int, Row]] = {}  # source id -> (index in records, its row)
+        todo: list[tuple[Row, tuple[str, str] | None]] = []
         for row, key in zip(rows, keys, strict=True):
             repeated = key is not None and ids[key[0]] > 1
             if key is not None and not repeated and stored.get(key[0]) == key[1]:
                 unchanged.append(key)
-                continue
+            else:
+                todo.append((row, key))
+        batch.records, batch.rejects, batch.digests = self._map_rows(mapper, todo)
+        batch.unchanged = unchanged
+        return batch
+
+    def _map_rows(
+        self, mapper: RowMapper, todo: list[tuple[Row, tuple[str, str] | None]]
+    ) -> tuple[list[Record], list[Reject], dict[str, str]]:
+        """Rows mapped one by one: the records (an id seen again replaces the
+        earlier row, which becomes a reject), the rejects, and the digest of
+        each landed row."""
+        records: list[Record] = []
+        rejects: list[Reject] = []
+        digests: dict[str, str] = {}
+        where: dict[str, tuple[int, Row]] = {}  # source id -> (index in records, its row)
+        for row, key in todo:
             result = mapper.map(row.values, row.line, row.problem)
             if isinstance(result, Reject):
                 rejects.append(result)
@@ -414,13 +443,7 @@ class CsvAdapter(Adapter):
                 records.append(result)
             if key is not None and key[0] == sid:
                 digests[sid] = key[1]
-        batch.records, batch.rejects, batch.unchanged, batch.digests = (
-            records,
-            rejects,
-            unchanged,
-            digests,
-        )
-        return batch
+        return records, rejects, digests
 
     # -- write -------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ row reader instead, so its rejects keep file, line and reason exactly.
 
 Line numbers come from the line feeds in each row's cells, and a checkpoint
 can fall on any row: its byte offset is found from the block's line feeds.
-UTF-8 files (with or without a byte-order mark) and GB18030 files (each block
-decoded and written as UTF-8 for Arrow: no line feed, quote or comma byte
-occurs inside a GB18030 character) take the fast path; UTF-16 files, and
+UTF-8 files (with or without a byte-order mark; Arrow checks the UTF-8 as
+strictly as Python: no surrogates, no overlong forms) and GB18030 files
+(each block decoded and written as UTF-8 for Arrow: no line feed, quote or
+comma byte occurs inside a GB18030 character) take the fast path; UTF-16 files, and
 files with an unusual delimiter, are read row by row.
 """
 
@@ -58,6 +59,8 @@ class Block:
     """Rows of a checked block, as string columns (no Python object per row)."""
 
     columns: list[pa.Array]
+    joined: pa.Array
+    """Each row's cells joined by U+001F, as UTF-8 bytes (what its digest covers)."""
     lines: pa.Array
     """Line (1-based) where each row starts (int64)."""
     data: bytes
@@ -80,6 +83,7 @@ class Block:
         cut = len(self.data) - len(self.data.split(b"\n", feeds)[feeds])
         head = Block(
             [c.slice(0, k) for c in self.columns],
+            self.joined.slice(0, k),
             self.lines.slice(0, k),
             self.data[:cut],
             self.offset,
@@ -89,6 +93,7 @@ class Block:
         )
         rest = Block(
             [c.slice(k) for c in self.columns],
+            self.joined.slice(k),
             self.lines.slice(k),
             self.data[cut:],
             self.offset + cut,
@@ -249,11 +254,6 @@ class BlockReader:
                 text = data.decode("gb18030").encode("utf-8")
             except UnicodeDecodeError:
                 return None
-        elif not data.isascii():
-            try:
-                data.decode("utf-8")  # Python's own definition of valid UTF-8
-            except UnicodeDecodeError:
-                return None
         if b'"' in text:
             if self._check.fullmatch(text) is None:
                 return None
@@ -269,38 +269,39 @@ class BlockReader:
                 convert_options=self._convert,
             )
         except pa.ArrowInvalid:
-            return None  # a row with more or fewer cells than the header
+            return None  # not valid UTF-8, or a row with more or fewer cells than the header
         columns = [
             c.chunk(0) if c.num_chunks == 1 else pa.concat_arrays(c.chunks) for c in table.columns
         ]
         n = table.num_rows
-        for c in columns:
-            if n and pc.max(pc.binary_length(c)).as_py() > MAX_CELL_CHARS:
-                return None  # bytes >= characters: perhaps over the limit, let the rows tell
+        joined = pc.binary_join_element_wise(*columns, "\x1f").cast(pa.binary())
+        if n and pc.max(pc.binary_length(joined)).as_py() > MAX_CELL_CHARS:
+            for c in columns:  # bytes >= characters: perhaps over the limit, let the rows tell
+                if pc.max(pc.binary_length(c)).as_py() > MAX_CELL_CHARS:
+                    return None
         physical = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
         if physical == n:
             lines = pa.array(range(line + 1, line + 1 + n), pa.int64())
-        else:
-            spans = pa.array([1] * n, pa.int64())
-            for c in columns:
-                spans = pc.add(spans, pc.cast(pc.count_substring(c, "\n"), pa.int64()))
+        else:  # the separator is no line feed: a row's line feeds are its cells'
+            spans = pc.add(pc.cast(pc.count_substring(joined, "\n"), pa.int64()), 1)
             if pc.sum(spans).as_py() != physical or pc.max(spans).as_py() > MAX_ROW_LINES:
                 return None
             # each row starts after the lines of the rows before it
             lines = pc.add(pc.subtract(pc.cumulative_sum(spans), spans), line + 1)
         end_line = line + physical
-        if n:
-            columns, lines = self._without_blank(columns, lines)
-        return Block(columns, lines, data, offset, line, offset + len(data), end_line)
+        block = Block(columns, joined, lines, data, offset, line, offset + len(data), end_line)
+        return self._without_blank(block) if n else block
 
-    def _without_blank(
-        self, columns: list[pa.Array], lines: pa.Array
-    ) -> tuple[list[pa.Array], pa.Array]:
+    def _without_blank(self, block: Block) -> Block:
         """Rows whose every cell is empty or spaces are left out, as the strict reader does."""
+        columns = block.columns
         first = pc.utf8_trim(columns[0], characters=STRIP)
         maybe = pc.indices_nonzero(pc.equal(pc.binary_length(first), 0)).to_pylist()
         blank = [i for i in maybe if not "".join(c[i].as_py() for c in columns[1:]).strip(STRIP)]
         if not blank:
-            return columns, lines
-        mask = pc.invert(pc.is_in(pa.array(range(len(lines)), pa.int64()), pa.array(blank)))
-        return [c.filter(mask) for c in columns], lines.filter(mask)
+            return block
+        mask = pc.invert(pc.is_in(pa.array(range(block.rows), pa.int64()), pa.array(blank)))
+        block.columns = [c.filter(mask) for c in columns]
+        block.joined = block.joined.filter(mask)
+        block.lines = block.lines.filter(mask)
+        return block

@@ -111,6 +111,8 @@ class Cells:
 
     columns: list[pa.Array]
     """One string column per header cell: the rows that may land."""
+    joined: pa.Array
+    """Each row's cells (as read) joined by U+001F, as UTF-8 bytes: what its digest covers."""
     lines: pa.Array
     """Line where each of those rows starts (int64)."""
     odd: dict[int, list[str]] = dataclasses.field(default_factory=dict)
@@ -127,16 +129,6 @@ class Cells:
             return self.odd[i]
         return [c[i].as_py() for c in self.columns]
 
-    def joined(self) -> pa.Array:
-        """Each row's cells joined by U+001F, as UTF-8 bytes (what its digest covers)."""
-        joined = pc.binary_join_element_wise(*self.columns, "\x1f").cast(pa.binary())
-        if not self.odd:
-            return joined
-        values = joined.to_pylist()
-        for i, cells in self.odd.items():
-            values[i] = "\x1f".join(cells).encode("utf-8", "surrogatepass")
-        return pa.array(values, pa.binary())
-
     def filter(self, keep: list[bool]) -> Cells:
         """The rows where `keep` is true (the bad rows all stay)."""
         mask = pa.array(keep, pa.bool_())
@@ -144,27 +136,38 @@ class Cells:
         if self.odd:
             place = pc.cumulative_sum(pc.cast(mask, pa.int64())).to_pylist()
             odd = {place[i] - 1: v for i, v in self.odd.items() if keep[i]}
-        return Cells([c.filter(mask) for c in self.columns], self.lines.filter(mask), odd, self.bad)
+        return Cells(
+            [c.filter(mask) for c in self.columns],
+            self.joined.filter(mask),
+            self.lines.filter(mask),
+            odd,
+            self.bad,
+        )
 
     @classmethod
     def of(cls, pieces: Sequence[Piece], width: int) -> Cells:
         """The pieces of one batch, in file order, as one set of columns."""
         columns: list[list[pa.Array]] = [[] for _ in range(width)]
+        joined: list[pa.Array] = []
         lines: list[pa.Array] = []
         odd: dict[int, list[str]] = {}
         bad: list[Row] = []
         n = 0
         for piece in pieces:
             if isinstance(piece, Block):
-                block_columns, block_lines = piece.columns, piece.lines
+                block_columns, block_joined, block_lines = piece.columns, piece.joined, piece.lines
             else:
-                block_columns, block_lines = _transposed(piece.items, width, n, odd, bad)
+                block_columns, block_joined, block_lines = _transposed(
+                    piece.items, width, n, odd, bad
+                )
             for j, column in enumerate(block_columns):
                 columns[j].append(column)
+            joined.append(block_joined)
             lines.append(block_lines)
             n += len(block_lines)
         return cls(
             [pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in columns],
+            pa.concat_arrays(joined) if joined else pa.array([], pa.binary()),
             pa.concat_arrays(lines) if lines else pa.array([], pa.int64()),
             odd,
             bad,
@@ -173,25 +176,33 @@ class Cells:
 
 def _transposed(
     rows: list[Row], width: int, start: int, odd: dict[int, list[str]], bad: list[Row]
-) -> tuple[list[pa.Array], pa.Array]:
-    """Strict rows as columns: rows that cannot land go to `bad`, rows with
-    another cell count than the header's keep their cells in `odd`."""
+) -> tuple[list[pa.Array], pa.Array, pa.Array]:
+    """Strict rows as columns (and their digests' text): rows that cannot
+    land go to `bad`, rows with another cell count than the header's keep
+    their cells in `odd`."""
     good: list[list[str]] = []
+    joined: list[bytes] = []
     lines: list[int] = []
     for row in rows:
         values = row.values
         if row.problem or (len(values) > width and any(v.strip() for v in values[width:])):
             bad.append(row)
             continue
+        joined.append("\x1f".join(values).encode("utf-8", "surrogatepass"))
         if len(values) != width:
             odd[start + len(good)] = values
             values = (values + [""] * (width - len(values)))[:width]
         good.append(values)
         lines.append(row.line)
     if not good:
-        return [pa.array([], pa.string()) for _ in range(width)], pa.array([], pa.int64())
+        empty = [pa.array([], pa.string()) for _ in range(width)]
+        return empty, pa.array([], pa.binary()), pa.array([], pa.int64())
     by_column = zip(*good, strict=True)  # the rows transposed, in C
-    return [pa.array(c, pa.string()) for c in by_column], pa.array(lines, pa.int64())
+    return (
+        [pa.array(c, pa.string()) for c in by_column],
+        pa.array(joined, pa.binary()),
+        pa.array(lines, pa.int64()),
+    )
 
 
 class ColumnMapper:

@@ -242,8 +242,13 @@ def test_the_adapter_resumes_from_every_checkpoint(
         assert rest == batches[i + 1 :]
 
 
-def test_unchanged_rows_are_skipped_by_digest(tmp_path: Path) -> None:
-    """The same rows are skipped as unchanged on both paths (the digest means the same)."""
+@pytest.mark.parametrize("small", [0, 1000])
+def test_unchanged_rows_are_skipped_by_digest(
+    tmp_path: Path, small: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rows are skipped as unchanged on both paths (the digest means
+    the same), the changed ones mapped column-wise or, when few, row by row."""
+    monkeypatch.setattr("hub_csv.adapter.SMALL_BATCH", small)
     (tmp_path / "activities.csv").write_bytes(dirty_file(3, rows=300))
     stream = adapter(tmp_path, False).streams()[0]
     first = list(adapter(tmp_path, False).read(stream, None, context(100)))
@@ -260,6 +265,8 @@ def test_unchanged_rows_are_skipped_by_digest(tmp_path: Path) -> None:
     assert [sorted(b.unchanged) for b in cols] == [sorted(b.unchanged) for b in rows]
     assert [b.digests for b in cols] == [b.digests for b in rows]
     assert sum(len(b.unchanged) for b in cols) > 30
+    by_rows = [isinstance(b.records, list) for b in cols if len(b.records)]
+    assert by_rows and all(by_rows) == bool(small)
     assert changed in {sid for b in cols for sid in b.digests}  # mapped again: its digest differs
     a, b = (read_all(adapter(tmp_path, c), stream, None, ctx) for c in (False, True))
     assert b.records == a.records
