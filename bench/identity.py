@@ -81,7 +81,7 @@ def export_customers(db: Path) -> Path:
     """The customers with the hub's normalised fields, for Splink."""
     import csv
 
-    from hub.identity.records import load
+    from hub.identity.frame import read
     from hub.identity.settings import IdentitySettings
     from hub.store.database import Store
 
@@ -90,9 +90,12 @@ def export_customers(db: Path) -> Path:
     with store.read() as conn, out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["unique_id", "name", "credit_code", "phone", "email", "region"])
-        for c in load(conn, "customers", IdentitySettings()):
-            code = c.credit_code if c.credit_code_valid else None
-            writer.writerow([c.id, c.name, code, c.phone, c.email, c.region])
+        frame = read(conn, "customers", IdentitySettings())
+        for c in frame.select(
+            ["id", "name", "credit_code", "credit_code_valid", "phone", "email", "region"]
+        ).to_pylist():
+            code = c["credit_code"] if c["credit_code_valid"] else None
+            writer.writerow([c["id"], c["name"], code, c["phone"], c["email"], c["region"]])
     return out
 
 

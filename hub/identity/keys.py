@@ -8,8 +8,11 @@ credit code); a block only says "worth comparing". Both are stored hashed in
 from __future__ import annotations
 
 import hashlib
+from hashlib import blake2b
 
-from hub.identity.records import Candidate
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from hub.identity.settings import IdentitySettings
 
 WEAK_KEYS = {"customers": {"phone", "email", "contact_mobile", "contact_email"}}
@@ -21,40 +24,77 @@ NAME_AGREES = 70.0
 """RapidFuzz ratio (0-100) of normalised names a weak key needs."""
 
 
-def record_keys(c: Candidate, entity: str, settings: IdentitySettings) -> list[tuple[str, str]]:
-    """(key kind, normalised value) pairs that identify this record."""
+def _indexed(idx: pa.Array, values: pa.Array) -> pa.Table:
+    keep = pc.and_(pc.is_valid(values), pc.not_equal(pc.fill_null(values, ""), ""))
+    return pa.table({"idx": idx.filter(keep), "value": values.filter(keep)})
+
+
+def keys_table(frame: pa.Table, entity: str, settings: IdentitySettings) -> pa.Table:
+    """(idx, kind, value): each key that identifies a record of the frame
+    (idx: the record's row in the frame), in the order the settings list them."""
     wanted = settings.manager_keys if entity == "managers" else settings.customer_keys
-    found: list[tuple[str, str]] = []
+    idx = pa.array(range(frame.num_rows), pa.int32())
+    parts = []
     for kind in wanted:
         if kind == "credit_code":
-            value = c.credit_code if c.credit_code_valid else None
+            valid = frame.column("credit_code_valid")
+            code = pc.if_else(valid, frame.column("credit_code"), pa.scalar(None, pa.string()))
+            part = _indexed(idx, _flat(code))
         elif kind == "domain_name":
-            value = f"{c.domain}|{c.name}" if c.domain and c.name else None
+            joined = pc.binary_join_element_wise(frame.column("domain"), frame.column("name"), "|")
+            name_empty = pc.equal(frame.column("name"), "")
+            joined = pc.if_else(name_empty, pa.scalar(None, pa.string()), joined)
+            part = _indexed(idx, _flat(joined))
         elif kind in ("contact_mobile", "contact_email"):
-            found.extend((kind, v) for v in getattr(c, kind))  # unique, sorted
-            continue
+            lists = frame.column(kind).combine_chunks()
+            parents = pc.list_parent_indices(lists).cast(pa.int32())
+            part = _indexed(parents, pc.list_flatten(lists))
         else:
-            value = getattr(c, kind)
-        if value:
-            found.append((kind, value))
-    return found
+            part = _indexed(idx, _flat(frame.column(kind)))
+        parts.append(part.append_column("kind", pa.array([kind] * part.num_rows, pa.string())))
+    if not parts:
+        return pa.table({"idx": pa.array([], pa.int32()), "value": pa.array([], pa.string()),
+                         "kind": pa.array([], pa.string())})  # fmt: skip
+    return pa.concat_tables(parts)
 
 
-def block_keys(c: Candidate) -> list[str]:
-    """Values that put records in the same comparison block."""
-    blocks = []
-    if c.name:
-        blocks.append("n:" + c.name)
-        if len(c.name) >= 5:
-            blocks.append("h:" + c.name[:4])
-            blocks.append("t:" + c.name[-4:])
-    if c.pinyin and c.pinyin != c.name:
-        blocks.append("p:" + c.pinyin)
-    if c.email:
-        local = "".join(ch for ch in c.email.partition("@")[0] if ch.isalpha())
-        if len(local) >= 3:
-            blocks.append("e:" + local)
-    return blocks
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def blocks_table(frame: pa.Table) -> pa.Table:
+    """(idx, value): the blocks each record of the frame is in (`n:` its name,
+    `h:`/`t:` the first/last four characters of a name of five or more, `p:`
+    its pinyin where it differs from the name, `e:` the letters of its e-mail's
+    local part when there are three or more)."""
+    idx = pa.array(range(frame.num_rows), pa.int32())
+    name = _flat(frame.column("name"))
+    long_name = pc.greater_equal(pc.utf8_length(name), 5)
+    none = pa.scalar(None, pa.string())
+    pinyin = _flat(frame.column("pinyin"))
+    local = pc.replace_substring_regex(
+        pc.replace_substring_regex(_flat(frame.column("email")), "(?s)@.*$", ""), r"[^\p{L}]+", ""
+    )
+    parts = [
+        ("n:", name),
+        ("h:", pc.if_else(long_name, pc.utf8_slice_codeunits(name, 0, 4), none)),
+        ("t:", pc.if_else(long_name, pc.utf8_slice_codeunits(name, -4), none)),
+        ("p:", pc.if_else(pc.equal(pinyin, name), none, pinyin)),
+        ("e:", pc.if_else(pc.greater_equal(pc.utf8_length(local), 3), local, none)),
+    ]
+    tables = []
+    for prefix, values in parts:
+        part = _indexed(idx, values)
+        value = pc.binary_join_element_wise(prefix, part.column("value"), "")
+        tables.append(pa.table({"idx": part.column("idx"), "value": value}))
+    return pa.concat_tables(tables)
+
+
+def digests(texts: pa.Array | pa.ChunkedArray) -> list[str]:
+    """`digest` of each text, hashed from its bytes without building Python strings."""
+    return [
+        blake2b(v, digest_size=12).hexdigest() for v in _flat(texts).cast(pa.binary()).to_pylist()
+    ]
 
 
 TYPO_BLOCKS = ("h:", "t:")

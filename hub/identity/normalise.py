@@ -19,7 +19,7 @@ _NON_DIGIT = re.compile(r"\D+")
 _CN_MOBILE = re.compile(r"^(?:00)?(?:86)?(1[3-9]\d{9})$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CODE_SEPARATORS = re.compile(r"[\s\-]+")
-_USCC = re.compile(r"^\d{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}$")
+_USCC = re.compile(r"^[0-9]{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}$")
 
 COMPANY_SUFFIXES = tuple(
     sorted(

@@ -16,12 +16,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.types import NullType
 
 from hub.config import HubConfig
+from hub.identity import frame as F
 from hub.identity import keys as K
+from hub.identity.bulk import bulk_insert
 from hub.identity.clusters import Clusters
-from hub.identity.records import Candidate, load
+from hub.identity.records import Candidate, candidates
 from hub.identity.scoring import name_similarity, score
 from hub.identity.settings import IdentitySettings
 from hub.identity.survivorship import survive
@@ -208,10 +225,88 @@ def _cluster_mates(conn: Connection, entity: str, ids: Iterable[str]) -> set[str
     return out
 
 
-def _digests_of(c: Candidate, entity: str, settings: IdentitySettings) -> set[str]:
-    found = {K.key_digest(kind, value) for kind, value in K.record_keys(c, entity, settings)}
-    found.update(K.block_digest(b) for b in K.block_keys(c))
-    return found
+@dataclass
+class Digests:
+    """Every key and block of a frame's records in its stored form, row by row.
+    Hashed slice by slice when written: a million records hold six million."""
+
+    rows: pa.Array
+    """The record's row in the frame."""
+    texts: pa.Array
+    """What is hashed: "k␟kind␟value" for a key, "b␟value" for a block."""
+    typo: pa.Array
+    """Whether the value is a typo block (its count is capped lower)."""
+
+    @classmethod
+    def of(cls, frame: pa.Table, entity: str, settings: IdentitySettings) -> Digests:
+        keys = K.keys_table(frame, entity, settings)
+        blocks = K.blocks_table(frame)
+        typo = pc.or_(
+            pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[0]),
+            pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[1]),
+        )
+        key_texts = pc.binary_join_element_wise(
+            "k", keys.column("kind"), keys.column("value"), "\x1f"
+        )
+        block_texts = pc.binary_join_element_wise("b", blocks.column("value"), "\x1f")
+        return cls(
+            rows=pa.concat_arrays([_flat(keys.column("idx")), _flat(blocks.column("idx"))]),
+            texts=pa.concat_arrays([_flat(key_texts), _flat(block_texts)]),
+            typo=pa.concat_arrays([pa.array([False] * keys.num_rows, pa.bool_()), _flat(typo)]),
+        )
+
+    def slices(self, size: int = 100_000) -> Iterable[tuple[list[int], list[str]]]:
+        for start in range(0, len(self.rows), size):
+            rows = self.rows.slice(start, size).to_pylist()
+            yield rows, K.digests(self.texts.slice(start, size))
+
+    def sorted_slices(self, size: int = 100_000) -> Iterable[tuple[list[int], list[str]]]:
+        """All of them in the order of the stored key (value), which makes a
+        full match's bulk insert append to the index instead of seeking."""
+        rows = self.rows
+        values = pa.concat_arrays(
+            [pa.array(values, pa.string()) for _, values in self.slices()]
+            or [pa.array([], pa.string())]
+        )
+        order = pc.sort_indices(values)
+        for start in range(0, len(order), size):
+            part = order.slice(start, size)
+            yield rows.take(part).to_pylist(), values.take(part).to_pylist()
+
+    def by_record(self, ids: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for rows, values in self.slices():
+            for row, value in zip(rows, values, strict=True):
+                out[ids[row]].add(value)
+        return out
+
+    def values_and_typos(self) -> tuple[set[str], set[str]]:
+        values = K.digests(self.texts)
+        typos = {v for v, t in zip(values, self.typo.to_pylist(), strict=True) if t}
+        return set(values), typos
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+class Counts:
+    """How many records hold a key or block value: in a full match the
+    frame's own groups; in an incremental one the store's counts, corrected
+    for the records re-keyed now (the frame holds only the records in scope)."""
+
+    def __init__(self, stored: dict[str, int] | None) -> None:
+        self.stored = stored
+
+    def key(self, kind: str, value: str, members: int) -> int:
+        if self.stored is None:
+            return members
+        return self.stored.get(K.key_digest(kind, value), members)
+
+    def block(self, value: str, members: int) -> int:
+        if self.stored is None:
+            return members
+        return self.stored.get(K.block_digest(value), members)
 
 
 def decisions(conn: Connection, entity: str) -> list[dict[str, Any]]:
@@ -247,33 +342,28 @@ def _match_entity(
         full = full or not has_state
         report.full = full
         if full:
-            records = list(load(conn, entity, settings))
+            frame = F.read(conn, entity, settings)
             scope: set[str] | None = None
-            counts = None
-            fresh: dict[str, set[str]] = {c.id: _digests_of(c, entity, settings) for c in records}
+            counts = Counts(None)
         else:
             seeds = _touched(conn, entity, since) | extra
             if not seeds:
                 report.records = 0
                 _write_state(store, entity, high, now, report)
                 return report
-            scope, records, fresh, counts = _expand(conn, entity, settings, seeds, rules)
-        prior = _prior(conn, entity, None if scope is None else {c.id for c in records} | scope)
-    report.records = len(records)
-    report.matched = len(records)
+            scope, frame, counts = _expand(conn, entity, settings, seeds, rules)
+        ids: list[str] = frame.column("id").to_pylist()
+        prior = _prior(conn, entity, None if scope is None else set(ids) | scope)
+    report.records = len(ids)
+    report.matched = len(ids)
 
-    if counts is None:  # full: count in memory
-        counter: dict[str, int] = defaultdict(int)
-        for values in fresh.values():
-            for v in values:
-                counter[v] += 1
-        counts = counter
-    outcome = _cluster(records, entity, settings, rules, counts)
-    assignment = _assign(records, outcome.roots, prior)
+    outcome = _cluster(frame, ids, entity, settings, rules, counts)
+    anchors = _assign(frame, ids, outcome.roots, prior)
+    digests = Digests.of(frame, entity, settings)
 
     with store.begin() as conn:
-        _write(conn, entity, records, scope, fresh, assignment, prior, outcome, now, report)
-        _write_survivors(conn, entity, settings, assignment, prior, now)
+        _write(conn, entity, ids, scope, digests, anchors, prior, outcome, now, report)
+        _write_survivors(conn, entity, settings, ids, anchors, prior, now, full=scope is None)
         _write_state_in(conn, entity, high, now, report)
     return report
 
@@ -284,7 +374,7 @@ def _expand(
     settings: IdentitySettings,
     seeds: set[str],
     rules: list[dict[str, Any]],
-) -> tuple[set[str], list[Candidate], dict[str, set[str]], dict[str, int]]:
+) -> tuple[set[str], pa.Table, Counts]:
     """The records a change can affect: the seeds, whatever shares a usable
     key or block with them (one hop), and then the whole clusters of all those
     and the records people's decisions tie to them, until nothing new comes in.
@@ -295,25 +385,17 @@ def _expand(
         by_record[d["b_id"]].append(d["a_id"])
     cap = max(settings.max_key_records, settings.max_block_records)
     seen_ids: set[str] = set()
-    records: dict[str, Candidate] = {}
-    fresh: dict[str, set[str]] = {}
+    frames: list[pa.Table] = []
     frontier = set(seeds)
     scope = set(seeds)
     first = True
     while frontier:
         seen_ids |= frontier
-        loaded = {c.id: c for c in load(conn, entity, settings, frontier)}
-        records.update(loaded)
-        digests: set[str] = set()
-        typo: set[str] = set()
-        for cid in frontier:
-            if cid in loaded:
-                fresh[cid] = _digests_of(loaded[cid], entity, settings)
-                digests |= fresh[cid]
-                typo.update(
-                    K.block_digest(b) for b in K.block_keys(loaded[cid]) if K.is_typo_block(b)
-                )
-        for values in _stored_digests(conn, entity, frontier - set(loaded)).values():
+        loaded = F.read(conn, entity, settings, frontier)
+        frames.append(loaded)
+        loaded_ids: list[str] = loaded.column("id").to_pylist()
+        digests, typo = Digests.of(loaded, entity, settings).values_and_typos()
+        for values in _stored_digests(conn, entity, frontier - set(loaded_ids)).values():
             digests |= values
         near = _cluster_mates(conn, entity, frontier)
         if first:  # one hop through keys and blocks; then only whole clusters
@@ -329,16 +411,19 @@ def _expand(
             near.update(by_record.get(cid, ()))
         frontier = near - seen_ids
         scope |= frontier
+    frame = pa.concat_tables(frames, promote_options="permissive")
+    ids: list[str] = frame.column("id").to_pylist()
     # counts for the guard: stored counts, corrected for the records re-keyed now
-    stored = _stored_digests(conn, entity, fresh)
-    all_values = set().union(*fresh.values()) if fresh else set()
+    fresh_by_record = Digests.of(frame, entity, settings).by_record(ids)
+    stored = _stored_digests(conn, entity, fresh_by_record)
+    all_values = set().union(*fresh_by_record.values()) if fresh_by_record else set()
     counts = dict(_digest_counts(conn, entity, all_values))
-    for cid, values in fresh.items():
+    for cid, values in fresh_by_record.items():
         for v in stored.get(cid, set()) - values:
             counts[v] = counts.get(v, 1) - 1
         for v in values - stored.get(cid, set()):
             counts[v] = counts.get(v, 0) + 1
-    return scope, list(records.values()), fresh, counts
+    return scope, frame, Counts(counts)
 
 
 def _prior(conn: Connection, entity: str, ids: set[str] | None) -> dict[str, str]:
@@ -352,10 +437,11 @@ def _prior(conn: Connection, entity: str, ids: set[str] | None) -> dict[str, str
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
-    a: str
-    b: str
+    a: int
+    b: int
+    """Rows of the two records in the frame."""
     kind: str
     detail: dict[str, Any]
     score: float | None = None
@@ -381,25 +467,51 @@ def _masked(kind: str, value: str) -> str:
     return value
 
 
+def _groups(table: pa.Table, by: list[str], full: bool) -> Iterable[dict[str, Any]]:
+    """Rows holding the same value(s), in the order the values first appear.
+    A full match needs only the values held by two records or more; an
+    incremental one also the others (the store may hold more of them)."""
+    grouped = table.group_by(by, use_threads=False).aggregate([("idx", "list"), ("idx", "count")])
+    if full:
+        grouped = grouped.filter(pc.greater_equal(grouped.column("idx_count"), 2))
+    for batch in grouped.to_batches(max_chunksize=50_000):
+        yield from batch.to_pylist()
+
+
 def _cluster(
-    records: list[Candidate],
+    frame: pa.Table,
+    ids: list[str],
     entity: str,
     settings: IdentitySettings,
     rules: list[dict[str, Any]],
-    counts: dict[str, int],
+    counts: Counts,
 ) -> Outcome:
-    index = {c.id: i for i, c in enumerate(records)}
-    uf = Clusters(len(records))
+    n = frame.num_rows
+    full = counts.stored is None
+    decided = {x for r in rules for x in (r["a_id"], r["b_id"])}
+    index = {hid: i for i, hid in enumerate(ids) if hid in decided}
+    uf = Clusters(n)
     edges: list[Edge] = []
     review: list[Edge] = []
     issues: list[dict[str, Any]] = []
-    for i, c in enumerate(records):
-        if c.credit_code_valid and c.credit_code:
-            uf.set_code(i, c.credit_code)
-        elif c.credit_code and "credit_code" in settings.customer_keys:
+    coded = pc.indices_nonzero(frame.column("credit_code_valid").combine_chunks())
+    codes = frame.column("credit_code").take(coded).to_pylist()
+    for i, code in zip(coded.to_pylist(), codes, strict=True):
+        uf.set_code(i, code)
+    if "credit_code" in settings.customer_keys and entity == "customers":
+        bad = pc.and_(
+            pc.is_valid(frame.column("credit_code")),
+            pc.invert(frame.column("credit_code_valid")),
+        )
+        rows = pc.indices_nonzero(_flat(bad)).to_pylist()
+        for i, code in zip(
+            rows,
+            frame.column("credit_code").take(pa.array(rows, pa.int64())).to_pylist(),
+            strict=True,
+        ):
             issues.append(
-                {"kind": "invalid_credit_code", "key": "credit_code", "value": c.credit_code,
-                 "hub_id": c.id, "records": 1}
+                {"kind": "invalid_credit_code", "key": "credit_code", "value": code,
+                 "hub_id": ids[i], "records": 1}
             )  # fmt: skip
     # 1. people's decisions
     live = [d for d in rules if d["a_id"] in index and d["b_id"] in index]
@@ -409,92 +521,115 @@ def _cluster(
     for d in live:
         if d["decision"] == "link" and uf.union(index[d["a_id"]], index[d["b_id"]], force=True):
             edges.append(
-                Edge(d["a_id"], d["b_id"], "decision",
+                Edge(index[d["a_id"]], index[d["b_id"]], "decision",
                      {"decision": "link", "by": d["decided_by"], "at": d["decided_at"].isoformat(),
                       "note": d.get("note")})
             )  # fmt: skip
     # 2. deterministic keys, under the shared-key guard
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, c in enumerate(records):
-        for kind, value in K.record_keys(c, entity, settings):
-            groups[(kind, value)].append(i)
     weak = K.WEAK_KEYS.get(entity, set())
-    for (kind, value), members in groups.items():
-        total = counts.get(K.key_digest(kind, value), len(members))
+    cands: dict[int, Candidate] = {}
+    key_groups = []
+    for group in _groups(K.keys_table(frame, entity, settings), ["kind", "value"], full):
+        kind, value, members = group["kind"], group["value"], group["idx_list"]
+        total = counts.key(kind, value, len(members))
         if total > settings.max_key_records:
             issues.append(
                 {"kind": "shared_key", "key": kind, "value": _masked(kind, value),
                  "hub_id": None, "records": total}
             )  # fmt: skip
             continue
-        if len(members) < 2:
-            continue
+        if len(members) >= 2:
+            key_groups.append((kind, value, members))
+    cands.update(
+        candidates(frame, (i for kind, _, members in key_groups if kind in weak for i in members))
+    )
+    for kind, value, members in key_groups:
         first = members[0]
+        detail = {"key": kind, "value": _masked(kind, value)}
         for other in members[1:]:
-            a, b = records[first], records[other]
-            detail = {"key": kind, "value": _masked(kind, value)}
             if kind in weak:
-                sim = name_similarity(a, b) * 100
-                detail["name_similarity"] = round(sim / 100, 3)
+                sim = name_similarity(cands[first], cands[other]) * 100
                 if sim < K.NAME_AGREES:
                     if uf.find(first) != uf.find(other):
-                        review.append(Edge(a.id, b.id, "key", detail, 0.5))
+                        review.append(
+                            Edge(
+                                first,
+                                other,
+                                "key",
+                                {**detail, "name_similarity": round(sim / 100, 3)},
+                                0.5,
+                            )
+                        )
                     continue
-            if uf.union(first, other):
-                edges.append(Edge(a.id, b.id, "key", detail))
+                if uf.union(first, other):
+                    edges.append(
+                        Edge(
+                            first, other, "key", {**detail, "name_similarity": round(sim / 100, 3)}
+                        )
+                    )
+            elif uf.union(first, other):
+                edges.append(Edge(first, other, "key", detail))
     # 3. scored candidates within blocks
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(records):
-        for b in K.block_keys(c):
-            blocks[b].append(i)
     pairs: set[tuple[int, int]] = set()
-    for value, members in blocks.items():
+    sizes: dict[str, int] = {}
+    for group in _groups(K.blocks_table(frame), ["value"], full):
+        value, members = group["value"], group["idx_list"]
+        total = counts.block(value, len(members))
+        if value.startswith(("n:", "p:")):
+            sizes[value] = total
         if len(members) < 2:
             continue
-        cap = K.TYPO_BLOCK_RECORDS if K.is_typo_block(value) else settings.max_block_records
-        if counts.get(K.block_digest(value), len(members)) > cap:
-            if K.is_typo_block(value):
+        typo = K.is_typo_block(value)
+        cap = K.TYPO_BLOCK_RECORDS if typo else settings.max_block_records
+        if total > cap:
+            if typo:
                 continue  # common beginnings and endings are expected: not an issue
             issues.append(
                 {"kind": "oversized_block", "key": value.partition(":")[0],
                  "value": f"{len(members)} records", "hub_id": None, "records": len(members)}
             )  # fmt: skip
             continue
+        roots = [uf.find(i) for i in members]
+        if len(set(roots)) == 1:
+            continue
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
-                i, j = members[x], members[y]
-                if uf.find(i) != uf.find(j):
+                if roots[x] != roots[y]:
+                    i, j = members[x], members[y]
                     pairs.add((i, j) if i < j else (j, i))
+    cands.update(candidates(frame, (i for pair in pairs for i in pair if i not in cands)))
     scored: list[tuple[float, int, int, dict[str, float]]] = []
     for i, j in pairs:
-        a, b = records[i], records[j]
+        a, b = cands[i], cands[j]
         if a.name and a.name == b.name:
-            name_count = counts.get(K.block_digest("n:" + a.name), 0)
+            name_count = sizes.get("n:" + a.name, 0)
         elif a.pinyin and a.pinyin == b.pinyin:
-            name_count = counts.get(K.block_digest("p:" + a.pinyin), 0)
+            name_count = sizes.get("p:" + a.pinyin, 0)
         else:
             name_count = 0
         p, w = score(a, b, entity, name_count)
         if p >= settings.review_threshold:
             scored.append((p, i, j, w))
-    scored.sort(key=lambda s: (-s[0], records[s[1]].id, records[s[2]].id))
+    scored.sort(key=lambda s: (-s[0], ids[s[1]], ids[s[2]]))
     for p, i, j, w in scored:
         detail = {"weights": w, "probability": round(p, 4)}
         if p >= settings.merge_threshold and uf.union(i, j):
-            edges.append(Edge(records[i].id, records[j].id, "score", detail, p))
+            edges.append(Edge(i, j, "score", detail, p))
         elif uf.find(i) != uf.find(j):
             why = uf.blocked(uf.find(i), uf.find(j))
             if why:
                 detail["blocked"] = why
-            review.append(Edge(records[i].id, records[j].id, "score", detail, p))
-    roots = [uf.find(i) for i in range(len(records))]
+            review.append(Edge(i, j, "score", detail, p))
+    roots = [uf.find(i) for i in range(n)]
     # a pair reviewed but now together (through other records) needs no decision
-    review = [e for e in review if roots[index[e.a]] != roots[index[e.b]] and not _decided(e, live)]
+    review = [
+        e for e in review if roots[e.a] != roots[e.b] and not _decided(ids[e.a], ids[e.b], live)
+    ]
     return Outcome(roots, edges, review, _dedupe(issues))
 
 
-def _decided(edge: Edge, rules: list[dict[str, Any]]) -> bool:
-    pair = {edge.a, edge.b}
+def _decided(a: str, b: str, rules: list[dict[str, Any]]) -> bool:
+    pair = {a, b}
     return any({d["a_id"], d["b_id"]} == pair for d in rules)
 
 
@@ -509,26 +644,41 @@ def _dedupe(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _assign(records: list[Candidate], roots: list[int], prior: dict[str, str]) -> dict[str, str]:
-    """hub id -> unified id. A cluster keeps the unified id it had while its
-    anchor record is still a member; otherwise its anchor is the oldest member
-    (source created_at, then hub id) and the unified id is that record's hub id."""
-    members: dict[int, list[Candidate]] = defaultdict(list)
-    for c, root in zip(records, roots, strict=True):
-        members[root].append(c)
-    out: dict[str, str] = {}
-    taken: set[str] = set()
-    for group in sorted(members.values(), key=lambda g: -len(g)):
-        ids = {c.id for c in group}
-        kept = sorted({prior[c.id] for c in group if c.id in prior and prior[c.id] in ids} - taken)
-        if kept:
-            anchor_id = min(kept, key=lambda u: next(c for c in group if c.id == u).anchor_order())
-        else:
-            anchor_id = min(group, key=Candidate.anchor_order).id
-        taken.add(anchor_id)
-        for c in group:
-            out[c.id] = anchor_id
-    return out
+def _assign(frame: pa.Table, ids: list[str], roots: list[int], prior: dict[str, str]) -> list[int]:
+    """The row of each record's anchor. A cluster keeps the unified id it had
+    while its anchor record is still a member; otherwise its anchor is the
+    oldest member (source created_at, then hub id), and the unified id is
+    always the anchor's hub id."""
+    anchors = list(range(len(ids)))
+    grouped = pa.table({"root": pa.array(roots, pa.int64()), "idx": pa.array(anchors, pa.int64())})
+    groups = _groups(grouped, ["root"], True)
+    multi = sorted((g["idx_list"] for g in groups), key=lambda g: (-len(g), g[0]))
+    if not multi:
+        return anchors
+    rows = sorted(i for g in multi for i in g)
+    created = dict(
+        zip(
+            rows,
+            frame.column("created_at").take(pa.array(rows, pa.int64())).to_pylist(),
+            strict=True,
+        )
+    )
+    where = {ids[i]: i for i in rows}
+
+    def order(i: int) -> tuple[bool, dt.datetime, str]:
+        at = created[i]
+        return (at is None, at or dt.datetime.max.replace(tzinfo=dt.UTC), ids[i])
+
+    taken: set[int] = set()
+    for group in multi:
+        members = set(group)
+        kept = {where.get(prior.get(ids[i], ""), -1) for i in group} & members
+        kept -= taken
+        anchor = min(kept or group, key=order)
+        taken.add(anchor)
+        for i in group:
+            anchors[i] = anchor
+    return anchors
 
 
 # -- writing -------------------------------------------------------------------
@@ -537,10 +687,10 @@ def _assign(records: list[Candidate], roots: list[int], prior: dict[str, str]) -
 def _write(
     conn: Connection,
     entity: str,
-    records: list[Candidate],
+    ids: list[str],
     scope: set[str] | None,
-    fresh: dict[str, set[str]],
-    assignment: dict[str, str],
+    digests: Digests,
+    anchors: list[int],
     prior: dict[str, str],
     outcome: Outcome,
     now: dt.datetime,
@@ -554,25 +704,47 @@ def _write(
         identity_issues,
     )
     # keys: replace those of the records re-keyed now
+    by_record = [i for i in k.indexes if list(i.columns.keys()) == ["entity", "hub_id"]]
+    rebuild = scope is None and conn.dialect.name == "sqlite"
     if scope is None:
         conn.execute(delete(k).where(k.c.entity == entity))
+        if rebuild:  # one writer holds the whole file anyway: build the index once, after
+            for index in by_record:
+                index.drop(conn)
     else:
-        for part in _chunks(sorted(set(fresh) | scope)):
+        for part in _chunks(sorted(set(ids) | scope)):
             conn.execute(delete(k).where(k.c.entity == entity, k.c.hub_id.in_(part)))
-    rows = [{"entity": entity, "value": v, "hub_id": cid} for cid, vs in fresh.items() for v in vs]
-    for part in _chunks(rows, 5000):
-        conn.execute(insert(k), list(part))
+    slices = digests.sorted_slices() if scope is None else digests.slices()
+    bulk_insert(
+        conn,
+        k,
+        ("entity", "value", "hub_id"),
+        ((entity, v, ids[r]) for rows, values in slices for r, v in zip(rows, values, strict=True)),
+    )
+    if rebuild:
+        for index in by_record:
+            index.create(conn)
 
     # members: only what changed
-    gone = [hid for hid in prior if hid not in assignment]
+    live = set(ids) if prior else set()
+    gone = [hid for hid in prior if hid not in live]
     for part in _chunks(gone):
         conn.execute(delete(m).where(m.c.entity == entity, m.c.hub_id.in_(part)))
-    changed = [(hid, u) for hid, u in assignment.items() if prior.get(hid) != u]
-    new = [{"entity": entity, "hub_id": h, "unified_id": u, "matched_at": now}
-           for h, u in changed if h not in prior]  # fmt: skip
-    for part in _chunks(new, 5000):
-        conn.execute(insert(m), list(part))
-    moved = [(h, u) for h, u in changed if h in prior]
+    moved: list[tuple[str, str]] = []
+    new: list[tuple[str, str]] = []
+    for row, anchor in enumerate(anchors):
+        hid, unified = ids[row], ids[anchor]
+        before = prior.get(hid)
+        if before is None:
+            new.append((hid, unified))
+        elif before != unified:
+            moved.append((hid, unified))
+    bulk_insert(
+        conn,
+        m,
+        ("entity", "hub_id", "unified_id", "matched_at"),
+        ((entity, h, u, now) for h, u in new),
+    )
     by_unified: dict[str, list[str]] = defaultdict(list)
     for h, u in moved:
         by_unified[u].append(h)
@@ -586,15 +758,14 @@ def _write(
     report.changed = len(moved)
 
     # evidence, review, issues of the clusters in scope: rewritten
-    affected = set(assignment.values()) | {prior[h] for h in prior}
     if scope is None:
         for table in (ev, rv, iss):
             conn.execute(delete(table).where(table.c.entity == entity))
     else:
-        ids = sorted(assignment)
+        affected = {ids[a] for a in anchors} | set(prior.values())
         for part in _chunks(sorted(affected)):
             conn.execute(delete(ev).where(ev.c.entity == entity, ev.c.unified_id.in_(part)))
-        for part in _chunks(ids):
+        for part in _chunks(sorted(ids)):
             conn.execute(
                 delete(rv).where(
                     rv.c.entity == entity, or_(rv.c.a_id.in_(part), rv.c.b_id.in_(part))
@@ -613,51 +784,66 @@ def _write(
                 )
         for part in _chunks(gone):
             conn.execute(delete(iss).where(iss.c.entity == entity, iss.c.hub_id.in_(part)))
-    evidence = [
-        {"entity": entity, "unified_id": assignment[e.a], "a_id": e.a, "b_id": e.b,
-         "kind": e.kind, "detail": e.detail, "score": e.score, "created_at": now}
-        for e in outcome.edges
-    ]  # fmt: skip
-    for part in _chunks(evidence, 5000):
-        conn.execute(insert(ev), list(part))
+    bulk_insert(
+        conn,
+        ev,
+        ("entity", "unified_id", "a_id", "b_id", "kind", "detail", "score", "created_at"),
+        (
+            (entity, ids[anchors[e.a]], ids[e.a], ids[e.b], e.kind, e.detail, e.score, now)
+            for e in outcome.edges
+        ),
+    )
     review = {}
     for e in outcome.review:
-        a, b = sorted((e.a, e.b))
-        review[(a, b)] = {"entity": entity, "a_id": a, "b_id": b, "score": e.score or 0.0,
-                          "detail": {"kind": e.kind, **e.detail}, "found_at": now}  # fmt: skip
-    for part in _chunks(list(review.values()), 5000):
-        conn.execute(insert(rv), list(part))
-    issues = [{"entity": entity, "found_at": now, **i} for i in outcome.issues]
-    for part in _chunks(issues, 5000):
-        conn.execute(insert(iss), list(part))
-    sizes: dict[str, int] = defaultdict(int)
-    for u in assignment.values():
-        sizes[u] += 1
+        a, b = sorted((ids[e.a], ids[e.b]))
+        review[(a, b)] = (entity, a, b, e.score or 0.0, {"kind": e.kind, **e.detail}, now)
+    bulk_insert(
+        conn, rv, ("entity", "a_id", "b_id", "score", "detail", "found_at"), review.values()
+    )
+    bulk_insert(
+        conn,
+        iss,
+        ("entity", "kind", "key", "value", "hub_id", "records", "found_at"),
+        (
+            (entity, i["kind"], i["key"], i["value"], i["hub_id"], i["records"], now)
+            for i in outcome.issues
+        ),
+    )
+    sizes: dict[int, int] = defaultdict(int)
+    for a in anchors:
+        sizes[a] += 1
     report.unified = sum(1 for n in sizes.values() if n > 1)
     report.merged_records = sum(n for n in sizes.values() if n > 1)
     report.review = len(review)
-    report.issues = len(issues)
+    report.issues = len(outcome.issues)
 
 
 def _write_survivors(
     conn: Connection,
     entity: str,
     settings: IdentitySettings,
-    assignment: dict[str, str],
+    ids: list[str],
+    anchors: list[int],
     prior: dict[str, str],
     now: dt.datetime,
+    *,
+    full: bool,
 ) -> None:
     """Rewrite the survived records of the clusters in scope that have more
     than one member (the others are their own record)."""
     u = unified_tables[entity]
     t = entity_tables[entity]
-    affected = sorted(set(assignment.values()) | set(prior.values()))
-    for part in _chunks(affected):
-        conn.execute(delete(u).where(u.c.unified_id.in_(part)))
-    groups: dict[str, list[str]] = defaultdict(list)
-    for h, uid in assignment.items():
-        groups[uid].append(h)
-    multi = {uid: hids for uid, hids in groups.items() if len(hids) > 1}
+    shared = {a for row, a in enumerate(anchors) if a != row}
+    multi: dict[str, list[str]] = defaultdict(list)
+    for row, anchor in enumerate(anchors):
+        if anchor in shared:
+            multi[ids[anchor]].append(ids[row])
+    if full:
+        conn.execute(delete(u))
+    else:
+        affected = sorted({ids[a] for a in anchors} | set(prior.values()))
+        for part in _chunks(affected):
+            conn.execute(delete(u).where(u.c.unified_id.in_(part)))
     if not multi:
         return
     fields = [
@@ -665,20 +851,32 @@ def _write_survivors(
         for c in u.columns
         if c.name not in ("unified_id", "members", "sources", "resolved_at")
     ]
-    wanted = sorted(h for hids in multi.values() for h in hids)
-    rows: dict[str, dict[str, Any]] = {}
-    columns = [t.c[c] for c in ("id", "source", *fields, *BOOKKEEPING) if c in t.c]
-    for part in _chunks(wanted):
-        for row in conn.execute(select(*columns).where(t.c.id.in_(part))).mappings():
-            rows[row["id"]] = dict(row)
+    # values as the store holds them, copied without a round trip through
+    # Python types (JSON as text: a million records' tags parse slowly)
+    json_fields = {c.name for c in u.columns if isinstance(c.type, JSON) and c.name in t.c}
+    columns = [
+        cast(t.c[c], Text).label(c) if c in json_fields else type_coerce(t.c[c], NullType).label(c)
+        for c in ("id", "source", *fields, *BOOKKEEPING)
+        if c in t.c
+    ]
     rules = settings.survivorship(entity)
-    out = []
-    for uid, hids in multi.items():
-        values, sources = survive([rows[h] for h in hids if h in rows], fields, rules)
-        values.update(unified_id=uid, members=len(hids), sources=sources, resolved_at=now)
-        out.append(values)
-    for part in _chunks(out, 2000):
-        conn.execute(insert(u), list(part))
+    names = [c.name for c in u.columns]
+
+    def survived() -> Iterable[tuple[Any, ...]]:
+        # a slice of clusters at a time: their members' rows are all held at once
+        for clusters in _chunks(list(multi.items()), 2000):
+            wanted = [h for _, hids in clusters for h in hids]
+            rows: dict[str, dict[str, Any]] = {}
+            for part in _chunks(wanted, 5000):
+                for row in conn.execute(select(*columns).where(t.c.id.in_(part))).mappings():
+                    rows[row["id"]] = dict(row)
+            for uid, hids in clusters:
+                members = [rows[h] for h in hids if h in rows]
+                values, sources = survive(members, fields, rules, json_fields)
+                values.update(unified_id=uid, members=len(hids), sources=sources, resolved_at=now)
+                yield tuple(values.get(name) for name in names)
+
+    bulk_insert(conn, u, names, survived(), stored=fields)
 
 
 def _write_state(
