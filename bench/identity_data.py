@@ -117,8 +117,14 @@ def build(customers: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dic
                 rec["employee_number"] = f"E{p:06d}"
             if system == "zoho":
                 rec["name"] = latin(name)
-            if rnd.random() < 0.1:
-                rec["email"] = None  # a blank: the phone (or the name) has to do
+            if system == "fxiaoke":
+                # Fxiaoke signs its users in by mobile (`/cgi/user/getByMobile`):
+                # the number is always there, the e-mail may be blank
+                rec["phone"] = phone_variant(rnd, number)
+                if rnd.random() < 0.1:
+                    rec["email"] = None
+            # a Zoho user's e-mail is its login, and the HR roster holds each
+            # employee's work e-mail: neither is blank there
             managers.append(rec)
     switchboards = [f"010-{rnd.randrange(10**7, 10**8)}" for _ in range(max(1, customers // 2000))]
     records: list[dict[str, Any]] = []
@@ -130,7 +136,9 @@ def build(customers: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dic
         core = (
             rnd.choice(base_names)
             if homonym
-            else "".join(rnd.choice(WORDS) for _ in range(rnd.choice((2, 3))))
+            # three or four characters: registered names are distinctive, and
+            # two characters gave a million customers only ~100k names
+            else "".join(rnd.choice(WORDS) for _ in range(rnd.choice((3, 4))))
             + rnd.choice(INDUSTRY)
         )
         base_names.append(core)
