@@ -62,23 +62,34 @@ def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def blocks_table(frame: pa.Table) -> pa.Table:
+def blocks_table(frame: pa.Table, entity: str) -> pa.Table:
     """(idx, value): the blocks each record of the frame is in (`n:` its name,
     `h:`/`t:` the first/last four characters of a name of five or more, `p:`
     its pinyin where it differs from the name, `e:` the letters of its e-mail's
-    local part when there are three or more)."""
+    local part when there are three or more).
+
+    A customer's `h:`/`t:` blocks are per region where it has one: a typo'd
+    name alone never reaches review (name ≈ +3.5 against the prior's -5), a
+    different region takes 2 more off, and among a million companies the
+    same four characters begin or end thousands of names."""
     idx = pa.array(range(frame.num_rows), pa.int32())
     name = _flat(frame.column("name"))
     long_name = pc.greater_equal(pc.utf8_length(name), 5)
     none = pa.scalar(None, pa.string())
+    head = pc.utf8_slice_codeunits(name, 0, 4)
+    tail = pc.utf8_slice_codeunits(name, -4)
+    if entity == "customers":
+        region = _flat(frame.column("region"))
+        head = pc.coalesce(pc.binary_join_element_wise(head, region, "|"), head)
+        tail = pc.coalesce(pc.binary_join_element_wise(tail, region, "|"), tail)
     pinyin = _flat(frame.column("pinyin"))
     local = pc.replace_substring_regex(
         pc.replace_substring_regex(_flat(frame.column("email")), "(?s)@.*$", ""), r"[^\p{L}]+", ""
     )
     parts = [
         ("n:", name),
-        ("h:", pc.if_else(long_name, pc.utf8_slice_codeunits(name, 0, 4), none)),
-        ("t:", pc.if_else(long_name, pc.utf8_slice_codeunits(name, -4), none)),
+        ("h:", pc.if_else(long_name, head, none)),
+        ("t:", pc.if_else(long_name, tail, none)),
         ("p:", pc.if_else(pc.equal(pinyin, name), none, pinyin)),
         ("e:", pc.if_else(pc.greater_equal(pc.utf8_length(local), 3), local, none)),
     ]
@@ -96,6 +107,10 @@ def digests(texts: pa.Array | pa.ChunkedArray) -> list[str]:
         blake2b(v, digest_size=12).hexdigest() for v in _flat(texts).cast(pa.binary()).to_pylist()
     ]
 
+
+VERSION = 2
+"""Of the keys' and blocks' definitions: a store matched under another one is
+matched in full once (its stored digests would not meet the new ones)."""
 
 TYPO_BLOCKS = ("h:", "t:")
 """Blocks that only catch typos (the first or last four characters of a name)."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from sqlalchemy import (
     JSON,
     Connection,
+    Table,
     Text,
     cast,
     delete,
@@ -38,8 +40,8 @@ from hub.identity import frame as F
 from hub.identity import keys as K
 from hub.identity.bulk import bulk_insert
 from hub.identity.clusters import Clusters
-from hub.identity.records import Candidate, candidates
-from hub.identity.scoring import name_similarity, score
+from hub.identity.records import candidates
+from hub.identity.scoring import names_similarity, score
 from hub.identity.settings import IdentitySettings
 from hub.identity.survivorship import survive
 from hub.identity.tables import (
@@ -123,10 +125,13 @@ def match_all(
 
 
 def _watermark(conn: Connection, entity: str) -> tuple[bool, dt.datetime | None]:
-    row = conn.execute(
-        select(identity_state.c.watermark).where(identity_state.c.entity == entity)
-    ).first()
-    return (row is not None, row[0] if row else None)
+    """(whether an incremental match can build on the last one, its watermark).
+    It cannot when the keys' definitions changed since (`keys.VERSION`)."""
+    s = identity_state
+    row = conn.execute(select(s.c.watermark, s.c.counts).where(s.c.entity == entity)).first()
+    if row is None or (row.counts or {}).get("keys_version") != K.VERSION:
+        return (False, None)
+    return (True, row.watermark)
 
 
 def _touched(conn: Connection, entity: str, since: dt.datetime | None) -> set[str]:
@@ -240,7 +245,7 @@ class Digests:
     @classmethod
     def of(cls, frame: pa.Table, entity: str, settings: IdentitySettings) -> Digests:
         keys = K.keys_table(frame, entity, settings)
-        blocks = K.blocks_table(frame)
+        blocks = K.blocks_table(frame, entity)
         typo = pc.or_(
             pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[0]),
             pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[1]),
@@ -527,8 +532,9 @@ def _cluster(
             )  # fmt: skip
     # 2. deterministic keys, under the shared-key guard
     weak = K.WEAK_KEYS.get(entity, set())
-    cands: dict[int, Candidate] = {}
-    key_groups = []
+    if weak:  # a weak key merges only where the names agree too
+        names: list[str] = frame.column("name").to_pylist()
+        pinyins: list[str] = frame.column("pinyin").to_pylist()
     for group in _groups(K.keys_table(frame, entity, settings), ["kind", "value"], full):
         kind, value, members = group["kind"], group["value"], group["idx_list"]
         total = counts.key(kind, value, len(members))
@@ -538,41 +544,28 @@ def _cluster(
                  "hub_id": None, "records": total}
             )  # fmt: skip
             continue
-        if len(members) >= 2:
-            key_groups.append((kind, value, members))
-    cands.update(
-        candidates(frame, (i for kind, _, members in key_groups if kind in weak for i in members))
-    )
-    for kind, value, members in key_groups:
+        if len(members) < 2:
+            continue
         first = members[0]
         detail = {"key": kind, "value": _masked(kind, value)}
         for other in members[1:]:
-            if kind in weak:
-                sim = name_similarity(cands[first], cands[other]) * 100
-                if sim < K.NAME_AGREES:
-                    if uf.find(first) != uf.find(other):
-                        review.append(
-                            Edge(
-                                first,
-                                other,
-                                "key",
-                                {**detail, "name_similarity": round(sim / 100, 3)},
-                                0.5,
-                            )
-                        )
-                    continue
+            if kind not in weak:
                 if uf.union(first, other):
-                    edges.append(
-                        Edge(
-                            first, other, "key", {**detail, "name_similarity": round(sim / 100, 3)}
-                        )
-                    )
-            elif uf.union(first, other):
-                edges.append(Edge(first, other, "key", detail))
+                    edges.append(Edge(first, other, "key", detail))
+                continue
+            sim = names_similarity(names[first], pinyins[first], names[other], pinyins[other])
+            found = {**detail, "name_similarity": round(sim, 3)}
+            if sim * 100 >= K.NAME_AGREES:
+                if uf.union(first, other):
+                    edges.append(Edge(first, other, "key", found))
+            elif uf.find(first) != uf.find(other):
+                review.append(Edge(first, other, "key", found, 0.5))
+    if weak:
+        del names, pinyins
     # 3. scored candidates within blocks
     pairs: set[tuple[int, int]] = set()
     sizes: dict[str, int] = {}
-    for group in _groups(K.blocks_table(frame), ["value"], full):
+    for group in _groups(K.blocks_table(frame, entity), ["value"], full):
         value, members = group["value"], group["idx_list"]
         total = counts.block(value, len(members))
         if value.startswith(("n:", "p:")):
@@ -597,7 +590,7 @@ def _cluster(
                 if roots[x] != roots[y]:
                     i, j = members[x], members[y]
                     pairs.add((i, j) if i < j else (j, i))
-    cands.update(candidates(frame, (i for pair in pairs for i in pair if i not in cands)))
+    cands = candidates(frame, (i for pair in pairs for i in pair))
     scored: list[tuple[float, int, int, dict[str, float]]] = []
     for i, j in pairs:
         a, b = cands[i], cands[j]
@@ -683,6 +676,26 @@ def _assign(frame: pa.Table, ids: list[str], roots: list[int], prior: dict[str, 
 
 # -- writing -------------------------------------------------------------------
 
+BULK = 50_000
+"""Rows above which a first match's insert builds a table's indexes after it."""
+
+
+@contextmanager
+def _indexes_built_after(conn: Connection, table: Table, bulk: bool) -> Iterator[None]:
+    """On SQLite, for a bulk insert: drop the table's secondary indexes and build
+    them once after it (a sorted build instead of a million random inserts).
+    SQLite has one writer, which holds the whole file anyway, and the drop is
+    part of the transaction; on PostgreSQL it would lock out every other match."""
+    if not bulk or conn.dialect.name != "sqlite":
+        yield
+        return
+    indexes = list(table.indexes)
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
+
 
 def _write(
     conn: Connection,
@@ -704,26 +717,19 @@ def _write(
         identity_issues,
     )
     # keys: replace those of the records re-keyed now
-    by_record = [i for i in k.indexes if list(i.columns.keys()) == ["entity", "hub_id"]]
-    rebuild = scope is None and conn.dialect.name == "sqlite"
     if scope is None:
         conn.execute(delete(k).where(k.c.entity == entity))
-        if rebuild:  # one writer holds the whole file anyway: build the index once, after
-            for index in by_record:
-                index.drop(conn)
     else:
         for part in _chunks(sorted(set(ids) | scope)):
             conn.execute(delete(k).where(k.c.entity == entity, k.c.hub_id.in_(part)))
     slices = digests.sorted_slices() if scope is None else digests.slices()
-    bulk_insert(
-        conn,
-        k,
-        ("entity", "value", "hub_id"),
-        ((entity, v, ids[r]) for rows, values in slices for r, v in zip(rows, values, strict=True)),
-    )
-    if rebuild:
-        for index in by_record:
-            index.create(conn)
+    with _indexes_built_after(conn, k, scope is None):
+        bulk_insert(
+            conn,
+            k,
+            ("entity", "value", "hub_id"),
+            ((entity, v, ids[r]) for rows, vs in slices for r, v in zip(rows, vs, strict=True)),
+        )
 
     # members: only what changed
     live = set(ids) if prior else set()
@@ -739,12 +745,14 @@ def _write(
             new.append((hid, unified))
         elif before != unified:
             moved.append((hid, unified))
-    bulk_insert(
-        conn,
-        m,
-        ("entity", "hub_id", "unified_id", "matched_at"),
-        ((entity, h, u, now) for h, u in new),
-    )
+    new.sort()  # in the primary key's order
+    with _indexes_built_after(conn, m, len(new) > BULK):
+        bulk_insert(
+            conn,
+            m,
+            ("entity", "hub_id", "unified_id", "matched_at"),
+            ((entity, h, u, now) for h, u in new),
+        )
     by_unified: dict[str, list[str]] = defaultdict(list)
     for h, u in moved:
         by_unified[u].append(h)
@@ -892,5 +900,10 @@ def _write_state_in(
     s = identity_state
     conn.execute(delete(s).where(s.c.entity == entity))
     conn.execute(
-        insert(s).values(entity=entity, watermark=high, matched_at=now, counts=report.as_dict())
+        insert(s).values(
+            entity=entity,
+            watermark=high,
+            matched_at=now,
+            counts={**report.as_dict(), "keys_version": K.VERSION},
+        )
     )

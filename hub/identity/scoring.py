@@ -19,9 +19,13 @@ PRIOR = -5.0
 
 def name_similarity(a: Candidate, b: Candidate) -> float:
     """0..1: the better of the normalised names and their pinyin."""
-    best = Indel.normalized_similarity(a.name, b.name) if a.name and b.name else 0.0
-    if a.pinyin and b.pinyin:
-        best = max(best, Indel.normalized_similarity(a.pinyin, b.pinyin))
+    return names_similarity(a.name, a.pinyin, b.name, b.pinyin)
+
+
+def names_similarity(name_a: str, pinyin_a: str, name_b: str, pinyin_b: str) -> float:
+    best = Indel.normalized_similarity(name_a, name_b) if name_a and name_b else 0.0
+    if pinyin_a and pinyin_b:
+        best = max(best, Indel.normalized_similarity(pinyin_a, pinyin_b))
     return best
 
 
