@@ -43,7 +43,7 @@ from hub.identity.clusters import Clusters
 from hub.identity.records import candidates
 from hub.identity.scoring import names_similarity, score
 from hub.identity.settings import IdentitySettings
-from hub.identity.survivorship import survive
+from hub.identity.survivorship import Survivor
 from hub.identity.tables import (
     RESOLVED,
     identity_decisions,
@@ -867,7 +867,7 @@ def _write_survivors(
         for c in ("id", "source", *fields, *BOOKKEEPING)
         if c in t.c
     ]
-    rules = settings.survivorship(entity)
+    survivor = Survivor(fields, settings.survivorship(entity), json_fields)
     names = [c.name for c in u.columns]
 
     def survived() -> Iterable[tuple[Any, ...]]:
@@ -876,11 +876,13 @@ def _write_survivors(
             wanted = [h for _, hids in clusters for h in hids]
             rows: dict[str, dict[str, Any]] = {}
             for part in _chunks(wanted, 5000):
-                for row in conn.execute(select(*columns).where(t.c.id.in_(part))).mappings():
-                    rows[row["id"]] = dict(row)
+                result = conn.execute(select(*columns).where(t.c.id.in_(part)))
+                keys = list(result.keys())
+                for row in result:
+                    rows[row[0]] = dict(zip(keys, row, strict=True))
             for uid, hids in clusters:
                 members = [rows[h] for h in hids if h in rows]
-                values, sources = survive(members, fields, rules, json_fields)
+                values, sources = survivor(members)
                 values.update(unified_id=uid, members=len(hids), sources=sources, resolved_at=now)
                 yield tuple(values.get(name) for name in names)
 
