@@ -21,6 +21,7 @@ PIECES = [
     "91110108", "MA01ABCD2X", "ma01abcd2x", "600037341L", "9111000060003734",
 ]  # fmt: skip
 
+
 def dirty(rnd: random.Random) -> str | None:
     if rnd.random() < 0.05:
         return None
@@ -84,5 +85,11 @@ def test_phone_numbers_in_every_spelling_as_a_column() -> None:
     spelled = ["138 0013 8000", "+86-138-0013-8000", "8613800138000", "１３８００１３８０００",
                "010-6552 9988", "+1 650 253 0000", "n/a", "", None, "123"]  # fmt: skip
     assert F.phone(pa.array(spelled, pa.string())).to_pylist() == [
-        *["+8613800138000"] * 4, "+861065529988", "+16502530000", None, None, None, None
+        *["+8613800138000"] * 4,
+        "+861065529988",
+        "+16502530000",
+        None,
+        None,
+        None,
+        None,
     ]
