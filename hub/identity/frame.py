@@ -53,6 +53,11 @@ _PLACE = (
 )
 
 
+def flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array from what Arrow may hand back in chunks."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def _strings(values: Any) -> pa.Array:
     array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
     if isinstance(array, pa.ChunkedArray):

@@ -13,6 +13,7 @@ from hashlib import blake2b
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.identity.frame import flat
 from hub.identity.settings import IdentitySettings
 
 WEAK_KEYS = {"customers": {"phone", "email", "contact_mobile", "contact_email"}}
@@ -39,27 +40,23 @@ def keys_table(frame: pa.Table, entity: str, settings: IdentitySettings) -> pa.T
         if kind == "credit_code":
             valid = frame.column("credit_code_valid")
             code = pc.if_else(valid, frame.column("credit_code"), pa.scalar(None, pa.string()))
-            part = _indexed(idx, _flat(code))
+            part = _indexed(idx, flat(code))
         elif kind == "domain_name":
             joined = pc.binary_join_element_wise(frame.column("domain"), frame.column("name"), "|")
             name_empty = pc.equal(frame.column("name"), "")
             joined = pc.if_else(name_empty, pa.scalar(None, pa.string()), joined)
-            part = _indexed(idx, _flat(joined))
+            part = _indexed(idx, flat(joined))
         elif kind in ("contact_mobile", "contact_email"):
             lists = frame.column(kind).combine_chunks()
             parents = pc.list_parent_indices(lists).cast(pa.int32())
             part = _indexed(parents, pc.list_flatten(lists))
         else:
-            part = _indexed(idx, _flat(frame.column(kind)))
+            part = _indexed(idx, flat(frame.column(kind)))
         parts.append(part.append_column("kind", pa.array([kind] * part.num_rows, pa.string())))
     if not parts:
         return pa.table({"idx": pa.array([], pa.int32()), "value": pa.array([], pa.string()),
                          "kind": pa.array([], pa.string())})  # fmt: skip
     return pa.concat_tables(parts)
-
-
-def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def blocks_table(frame: pa.Table, entity: str) -> pa.Table:
@@ -73,18 +70,18 @@ def blocks_table(frame: pa.Table, entity: str) -> pa.Table:
     different region takes 2 more off, and among a million companies the
     same four characters begin or end thousands of names."""
     idx = pa.array(range(frame.num_rows), pa.int32())
-    name = _flat(frame.column("name"))
+    name = flat(frame.column("name"))
     long_name = pc.greater_equal(pc.utf8_length(name), 5)
     none = pa.scalar(None, pa.string())
     head = pc.utf8_slice_codeunits(name, 0, 4)
     tail = pc.utf8_slice_codeunits(name, -4)
     if entity == "customers":
-        region = _flat(frame.column("region"))
+        region = flat(frame.column("region"))
         head = pc.coalesce(pc.binary_join_element_wise(head, region, "|"), head)
         tail = pc.coalesce(pc.binary_join_element_wise(tail, region, "|"), tail)
-    pinyin = _flat(frame.column("pinyin"))
+    pinyin = flat(frame.column("pinyin"))
     local = pc.replace_substring_regex(
-        pc.replace_substring_regex(_flat(frame.column("email")), "(?s)@.*$", ""), r"[^\p{L}]+", ""
+        pc.replace_substring_regex(flat(frame.column("email")), "(?s)@.*$", ""), r"[^\p{L}]+", ""
     )
     parts = [
         ("n:", name),
@@ -104,7 +101,7 @@ def blocks_table(frame: pa.Table, entity: str) -> pa.Table:
 def digests(texts: pa.Array | pa.ChunkedArray) -> list[str]:
     """`digest` of each text, hashed from its bytes without building Python strings."""
     return [
-        blake2b(v, digest_size=12).hexdigest() for v in _flat(texts).cast(pa.binary()).to_pylist()
+        blake2b(v, digest_size=12).hexdigest() for v in flat(texts).cast(pa.binary()).to_pylist()
     ]
 
 

@@ -43,6 +43,7 @@ from hub.identity import frame as F
 from hub.identity import keys as K
 from hub.identity.bulk import bulk_insert
 from hub.identity.clusters import Clusters
+from hub.identity.frame import flat
 from hub.identity.records import candidates
 from hub.identity.scoring import names_similarity, score
 from hub.identity.settings import IdentitySettings
@@ -285,9 +286,9 @@ class Digests:
         )
         block_texts = pc.binary_join_element_wise("b", blocks.column("value"), "\x1f")
         return cls(
-            rows=pa.concat_arrays([_flat(keys.column("idx")), _flat(blocks.column("idx"))]),
-            texts=pa.concat_arrays([_flat(key_texts), _flat(block_texts)]),
-            typo=pa.concat_arrays([pa.array([False] * keys.num_rows, pa.bool_()), _flat(typo)]),
+            rows=pa.concat_arrays([flat(keys.column("idx")), flat(blocks.column("idx"))]),
+            texts=pa.concat_arrays([flat(key_texts), flat(block_texts)]),
+            typo=pa.concat_arrays([pa.array([False] * keys.num_rows, pa.bool_()), flat(typo)]),
         )
 
     def slices(self, size: int = 100_000) -> Iterable[tuple[list[int], list[str]]]:
@@ -319,10 +320,6 @@ class Digests:
         values = K.digests(self.texts)
         typos = {v for v, t in zip(values, self.typo.to_pylist(), strict=True) if t}
         return set(values), typos
-
-
-def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 class Counts:
@@ -547,7 +544,7 @@ def _cluster(
             pc.is_valid(frame.column("credit_code")),
             pc.invert(frame.column("credit_code_valid")),
         )
-        rows = pc.indices_nonzero(_flat(bad)).to_pylist()
+        rows = pc.indices_nonzero(flat(bad)).to_pylist()
         for i, code in zip(
             rows,
             frame.column("credit_code").take(pa.array(rows, pa.int64())).to_pylist(),

@@ -13,6 +13,15 @@ from hub.store.tables import entity_tables
 from .test_bulk_writes import CRM, MANAGERS
 
 
+def synced(sources):
+    """An HR roster and a CRM export of the same 30 managers, synced and matched."""
+    s = sources()
+    s.set("hr", "managers", MANAGERS)
+    s.set("crm", "managers", CRM)
+    s.sync()
+    return s
+
+
 def memberships(store) -> dict[str, str]:
     with store.read() as conn:
         m = identity_members.c
@@ -20,10 +29,7 @@ def memberships(store) -> dict[str, str]:
 
 
 def test_a_live_record_left_unresolved_is_resolved_by_the_next_match(sources) -> None:
-    s = sources()
-    s.set("hr", "managers", MANAGERS)
-    s.set("crm", "managers", CRM)
-    s.sync()
+    s = synced(sources)
     store = s.project.store
     before = memberships(store)
     lost = sorted(before)[:3]
@@ -36,19 +42,13 @@ def test_a_live_record_left_unresolved_is_resolved_by_the_next_match(sources) ->
 
 
 def test_an_unchanged_store_is_matched_from_nothing(sources) -> None:
-    s = sources()
-    s.set("hr", "managers", MANAGERS)
-    s.set("crm", "managers", CRM)
-    s.sync()
+    s = synced(sources)
     report = resolve.match_all(s.project.store, s.project.config)
     assert report.entities["managers"].records == 0
 
 
 def test_a_record_removed_by_hand_leaves_its_cluster(sources) -> None:
-    s = sources()
-    s.set("hr", "managers", MANAGERS)
-    s.set("crm", "managers", CRM)
-    s.sync()
+    s = synced(sources)
     store = s.project.store
     before = memberships(store)
     t = entity_tables["managers"]
