@@ -72,16 +72,13 @@ def _by_reference(
 ) -> pa.Array:
     """`result`, with the rows where `needs` is true computed by the Python
     reference instead (once per distinct value)."""
-    if not pc.any(needs).as_py():
+    mask = pc.fill_null(needs, False)
+    if not pc.any(mask).as_py():
         return result
-    where = pc.indices_nonzero(pc.fill_null(needs, False))
-    distinct = pc.unique(raw.take(where))
-    table = {v: reference(v) for v in distinct.to_pylist()}
-    fixed = pa.array([table[v] for v in raw.take(where).to_pylist()], result.type)
-    out = result.to_pylist()
-    for position, value in zip(where.to_pylist(), fixed.to_pylist(), strict=True):
-        out[position] = value
-    return pa.array(out, result.type)
+    chosen = raw.filter(mask)
+    table = {v: reference(v) for v in pc.unique(chosen).to_pylist()}
+    fixed = pa.array([table[v] for v in chosen.to_pylist()], result.type)
+    return pc.replace_with_mask(result, mask, fixed)
 
 
 def text(values: Any) -> pa.Array:
