@@ -274,9 +274,8 @@ class Digests:
     """Whether the value is a typo block (its count is capped lower)."""
 
     @classmethod
-    def of(cls, frame: pa.Table, entity: str, settings: IdentitySettings) -> Digests:
-        keys = K.keys_table(frame, entity, settings)
-        blocks = K.blocks_table(frame, entity)
+    def of(cls, keys: pa.Table, blocks: pa.Table) -> Digests:
+        """From a frame's `keys.keys_table` and `keys.blocks_table`."""
         typo = pc.or_(
             pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[0]),
             pc.starts_with(blocks.column("value"), K.TYPO_BLOCKS[1]),
@@ -320,6 +319,13 @@ class Digests:
         values = K.digests(self.texts)
         typos = {v for v, t in zip(values, self.typo.to_pylist(), strict=True) if t}
         return set(values), typos
+
+
+def _keys_and_blocks(
+    frame: pa.Table, entity: str, settings: IdentitySettings
+) -> tuple[pa.Table, pa.Table]:
+    """A frame's keys and blocks, made once for the clustering and the digests."""
+    return K.keys_table(frame, entity, settings), K.blocks_table(frame, entity)
 
 
 class Counts:
@@ -398,9 +404,10 @@ def _match_entity(
     report.records = len(ids)
     report.matched = len(ids)
 
-    outcome = _cluster(frame, ids, entity, settings, rules, counts)
+    keys, blocks = _keys_and_blocks(frame, entity, settings)
+    outcome = _cluster(frame, ids, entity, settings, rules, counts, keys, blocks)
     anchors = _assign(frame, ids, outcome.roots, prior)
-    digests = Digests.of(frame, entity, settings)
+    digests = Digests.of(keys, blocks)
 
     with store.begin() as conn:
         _write(conn, entity, ids, scope, digests, counts, anchors, prior, outcome, now, report)
@@ -435,7 +442,7 @@ def _expand(
         loaded = F.read(conn, entity, settings, frontier)
         frames.append(loaded)
         loaded_ids: list[str] = loaded.column("id").to_pylist()
-        digests, typo = Digests.of(loaded, entity, settings).values_and_typos()
+        digests, typo = Digests.of(*_keys_and_blocks(loaded, entity, settings)).values_and_typos()
         for values in _stored_digests(conn, entity, frontier - set(loaded_ids)).values():
             digests |= values
         near = _cluster_mates(conn, entity, frontier)
@@ -455,7 +462,7 @@ def _expand(
     frame = pa.concat_tables(frames, promote_options="permissive")
     ids: list[str] = frame.column("id").to_pylist()
     # counts for the guard: stored counts, corrected for the records re-keyed now
-    fresh_by_record = Digests.of(frame, entity, settings).by_record(ids)
+    fresh_by_record = Digests.of(*_keys_and_blocks(frame, entity, settings)).by_record(ids)
     stored = _stored_digests(conn, entity, fresh_by_record)
     all_values = set().union(*fresh_by_record.values()) if fresh_by_record else set()
     counts = dict(_digest_counts(conn, entity, all_values))
@@ -526,6 +533,8 @@ def _cluster(
     settings: IdentitySettings,
     rules: list[dict[str, Any]],
     counts: Counts,
+    keys: pa.Table,
+    blocks: pa.Table,
 ) -> Outcome:
     n = frame.num_rows
     full = counts.stored is None
@@ -571,7 +580,7 @@ def _cluster(
     if weak:  # a weak key merges only where the names agree too
         names: list[str] = frame.column("name").to_pylist()
         pinyins: list[str] = frame.column("pinyin").to_pylist()
-    for group in _groups(K.keys_table(frame, entity, settings), ["kind", "value"], full):
+    for group in _groups(keys, ["kind", "value"], full):
         kind, value, members = group["kind"], group["value"], group["idx_list"]
         total = counts.key(kind, value, len(members))
         if total > settings.max_key_records:
@@ -601,7 +610,7 @@ def _cluster(
     # 3. scored candidates within blocks
     pairs: set[tuple[int, int]] = set()
     sizes: dict[str, int] = {}
-    for group in _groups(K.blocks_table(frame, entity), ["value"], full):
+    for group in _groups(blocks, ["value"], full):
         value, members = group["value"], group["idx_list"]
         total = counts.block(value, len(members))
         if value.startswith(("n:", "p:")):

@@ -67,13 +67,3 @@ class Survivor:
                         sources[field] = row["source"]
                         break
         return values, sources
-
-
-def survive(
-    rows: Sequence[dict[str, Any]],
-    fields: Sequence[str],
-    rules: Survivorship,
-    json_fields: Collection[str] = (),
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """One cluster's unified values (see `Survivor`)."""
-    return Survivor(fields, rules, json_fields)(rows)

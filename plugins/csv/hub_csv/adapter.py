@@ -46,6 +46,35 @@ READER_VERSION = 3
 fingerprints then no longer match, so every file and row is read again."""
 
 
+def _checkpointed(
+    batch: Batch,
+    fingerprint: dict[str, Any],
+    rows: int,
+    offset: int | None,
+    line: int,
+    begins: bool,
+    *,
+    complete: bool = False,
+) -> Batch:
+    """The batch with its checkpoint: the file's fingerprint, the rows read so
+    far and where the next one starts (the row path and the block path alike)."""
+    size = fingerprint["size"] or 1
+    batch.state = {
+        **fingerprint,
+        "complete": complete,
+        "rows": rows,
+        "offset": offset,
+        "line": line,
+    }
+    batch.snapshot_begins = begins
+    if complete:
+        batch.snapshot_complete = True
+        batch.progress = (size, size)
+    else:
+        batch.progress = (offset or 0, size) if offset is not None else None
+    return batch
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -219,7 +248,6 @@ class CsvAdapter(Adapter):
             rows = csv_file.rows(offset=resume["offset"], line=resume["line"])
         else:
             rows = csv_file.rows(skip_rows=rows_done)
-        size = fingerprint["size"] or 1
         begins = resume is None
         salt = fingerprint["settings"].encode()
         pending: list[Row] = []
@@ -230,30 +258,11 @@ class CsvAdapter(Adapter):
             offset, line = row.next_offset, row.end_line
             if len(pending) >= ctx.batch_size:
                 batch = self._batch(mapper, pending, ctx, salt)
-                batch.state = {
-                    **fingerprint,
-                    "complete": False,
-                    "rows": rows_done,
-                    "offset": offset,
-                    "line": line,
-                }
-                batch.snapshot_begins = begins
-                batch.progress = (offset or 0, size) if offset is not None else None
-                yield batch
+                yield _checkpointed(batch, fingerprint, rows_done, offset, line, begins)
                 pending, begins = [], False
         batch = self._batch(mapper, pending, ctx, salt)
         _unchanged_since(path, fingerprint)
-        batch.state = {
-            **fingerprint,
-            "complete": True,
-            "rows": rows_done,
-            "offset": offset,
-            "line": line,
-        }
-        batch.snapshot_begins = begins
-        batch.snapshot_complete = True
-        batch.progress = (size, size)
-        yield batch
+        yield _checkpointed(batch, fingerprint, rows_done, offset, line, begins, complete=True)
 
     def _read_blocks(
         self,
@@ -273,7 +282,6 @@ class CsvAdapter(Adapter):
             pieces = reader.pieces(offset=resume["offset"], line=resume["line"])
         else:
             pieces = reader.pieces(skip_rows=rows_done)
-        size = fingerprint["size"] or 1
         begins = resume is None
         salt = fingerprint["settings"].encode()
         pending: list[Piece] = []
@@ -290,16 +298,7 @@ class CsvAdapter(Adapter):
                 rows_done += head.rows
                 offset, line = head.next_offset, head.end_line
                 batch = self._cells_batch(mapper, pending, ctx, salt)
-                batch.state = {
-                    **fingerprint,
-                    "complete": False,
-                    "rows": rows_done,
-                    "offset": offset,
-                    "line": line,
-                }
-                batch.snapshot_begins = begins
-                batch.progress = (offset or 0, size) if offset is not None else None
-                yield batch
+                yield _checkpointed(batch, fingerprint, rows_done, offset, line, begins)
                 pending, count, begins = [], 0, False
             if piece.rows or isinstance(piece, Block):
                 pending.append(piece)
@@ -308,17 +307,7 @@ class CsvAdapter(Adapter):
                 offset, line = piece.next_offset, piece.end_line
         batch = self._cells_batch(mapper, pending, ctx, salt)
         _unchanged_since(path, fingerprint)
-        batch.state = {
-            **fingerprint,
-            "complete": True,
-            "rows": rows_done,
-            "offset": offset,
-            "line": line,
-        }
-        batch.snapshot_begins = begins
-        batch.snapshot_complete = True
-        batch.progress = (size, size)
-        yield batch
+        yield _checkpointed(batch, fingerprint, rows_done, offset, line, begins, complete=True)
 
     def _cells_batch(
         self, mapper: RowMapper, pieces: list[Piece], ctx: ReadContext, salt: bytes
